@@ -1,0 +1,194 @@
+"""The keyword prefilter: is this a payment problem, which kind, and which words say so.
+
+All phrases of all languages live in one Aho-Corasick automaton over folded text, so one pass finds tag
+evidence, payment context, negatives and language markers together — a few microseconds per message,
+and no LLM call for messages that are not about payment. The rules are data (knowledge/languages/*/rules.yaml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import ahocorasick
+
+from bot.knowledge import PAYMENT_TAGS, Knowledge, LanguagePack
+from bot.textnorm import fold, is_boundary
+
+WEIGHTS = {"strong": 2.0, "weak": 1.0}
+PAYMENT_THRESHOLD = 2.0
+NESTED_BONUS_CAP = 1.0
+
+
+class _Entry(NamedTuple):
+    kind: str  # "tag" | "ctx" | "neg" | "mark"
+    target: str  # tag id, or language code for markers
+    weight: float
+    lang: str
+    length: int
+    left: bool  # require a word boundary on the left
+    right: bool  # ... and on the right
+
+
+@dataclass(slots=True)
+class Scan:
+    """What one pass of the automaton found."""
+
+    spans: dict[str, list[tuple[int, int, float]]] = field(default_factory=dict)  # tag → (start, end, weight)
+    negative_spans: list[tuple[int, int, float]] = field(default_factory=list)
+    context: float = 0.0
+    lang_votes: dict[str, float] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+    negative_evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PrefilterResult:
+    """The prefilter's verdict with its reasons."""
+
+    is_payment_issue: bool
+    diagnosis: str
+    confidence: float
+    ranked: tuple[tuple[str, float], ...]
+    evidence: tuple[str, ...]
+    negative_evidence: tuple[str, ...]
+    lang_votes: dict[str, float]
+
+
+class Prefilter:
+    """Compiled rules of every language pack."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._priority = {tid: tag.priority for tid, tag in knowledge.tags.items()}
+        self._automaton = ahocorasick.Automaton()
+        table: dict[str, list[_Entry]] = {}
+        for pack in knowledge.languages.values():
+            for phrase, entry in _entries(pack):
+                table.setdefault(phrase, []).append(entry)
+        for phrase, entries in table.items():
+            self._automaton.add_word(phrase, tuple(entries))
+        self.phrase_count = len(table)
+        self._automaton.make_automaton()
+
+    def scan(self, text: str) -> Scan:
+        """Find every rule phrase in `text` (already NFC-normalised) and add up the evidence."""
+        folded = fold(text)
+        n = len(folded)
+        scan = Scan()
+        seen: set[tuple[str, str, int, int]] = set()
+        for end, entries in self._automaton.iter(folded):
+            for e in entries:
+                start = end - e.length + 1
+                if e.left and start > 0 and not is_boundary(folded[start - 1]):
+                    continue
+                if e.right and end + 1 < n and not is_boundary(folded[end + 1]):
+                    continue
+                scan.lang_votes[e.lang] = scan.lang_votes.get(e.lang, 0.0) + (e.weight if e.kind == "mark" else 1.0)
+                key = (e.kind, e.target, start, end)
+                if key in seen:
+                    continue  # the same words listed by two languages count once
+                seen.add(key)
+                stop = end + 1
+                while e.left and not e.right and stop < n and not is_boundary(folded[stop]):
+                    stop += 1  # a prefix rule (`declin*`): show the whole word as evidence
+                _add(scan, e, start, stop, text[start:stop])
+        return scan
+
+    @staticmethod
+    def scores(scan: Scan) -> tuple[dict[str, float], float]:
+        """Tag scores and the negative weight, with overlapping phrases counted as one piece of evidence.
+
+        "debit card keeps failing", "card keeps failing" and "failing" say one thing, not three: a group of
+        overlapping matches scores its strongest phrase plus at most `NESTED_BONUS_CAP` for the rest, so long
+        rules add confidence without outvoting a different tag just by nesting.
+        """
+        return {tag: _merged(spans) for tag, spans in scan.spans.items()}, _merged(scan.negative_spans)
+
+    def classify(self, text: str) -> PrefilterResult:
+        scan = self.scan(text)
+        tag_scores, negative = self.scores(scan)
+        ranked = tuple(sorted(tag_scores.items(), key=lambda kv: (-kv[1], self._priority[kv[0]])))
+        top = ranked[0][1] if ranked else 0.0
+        net = top + min(scan.context, 1.0) - negative
+        is_payment = net >= PAYMENT_THRESHOLD
+        specific = [(t, s) for t, s in ranked if t != "unclear"]
+        if not is_payment:
+            diagnosis, confidence = "not_payment", _confidence_not_payment(net)
+        elif specific:
+            runner_up = specific[1][1] if len(specific) > 1 else 0.0
+            diagnosis = specific[0][0]
+            confidence = round(min(0.95, 0.45 + 0.1 * specific[0][1] + 0.1 * (specific[0][1] - runner_up)), 2)
+        else:
+            diagnosis, confidence = "unclear", 0.5
+        return PrefilterResult(
+            is_payment_issue=is_payment,
+            diagnosis=diagnosis,
+            confidence=confidence,
+            ranked=ranked,
+            evidence=tuple(dict.fromkeys(scan.evidence)),
+            negative_evidence=tuple(dict.fromkeys(scan.negative_evidence)),
+            lang_votes=scan.lang_votes,
+        )
+
+
+def _add(scan: Scan, e: _Entry, start: int, stop: int, original: str) -> None:
+    if e.kind == "tag":
+        scan.spans.setdefault(e.target, []).append((start, stop, e.weight))
+        scan.evidence.append(original)
+    elif e.kind == "ctx":
+        scan.context += 1.0
+    elif e.kind == "neg":
+        scan.negative_spans.append((start, stop, e.weight))
+        scan.negative_evidence.append(original)
+
+
+def _merged(spans: list[tuple[int, int, float]]) -> float:
+    """Per group of overlapping spans: the strongest weight, plus at most one point for the nested rest."""
+    total = 0.0
+    groups: list[tuple[int, list[float]]] = []
+    for start, stop, weight in sorted(spans):
+        if groups and start < groups[-1][0]:
+            groups[-1] = (max(groups[-1][0], stop), [*groups[-1][1], weight])
+        else:
+            groups.append((stop, [weight]))
+    for _, weights in groups:
+        best = max(weights)
+        total += best + min(NESTED_BONUS_CAP, sum(weights) - best)
+    return total
+
+
+def _confidence_not_payment(net: float) -> float:
+    return round(max(0.5, min(0.95, 0.95 - 0.2 * max(net, 0.0))), 2)
+
+
+def _entries(pack: LanguagePack) -> Iterator[tuple[str, _Entry]]:
+    rules = pack.rules
+    for phrase in rules.get("context") or []:
+        yield _make(pack, phrase, "ctx", "context", 1.0)
+    for tag, levels in (rules.get("tags") or {}).items():
+        if tag not in PAYMENT_TAGS:
+            continue  # `payfix kb check` reports unknown tags
+        for level, phrases in (levels or {}).items():
+            for phrase in phrases or []:
+                yield _make(pack, phrase, "tag", tag, WEIGHTS[level])
+    for level, phrases in (rules.get("negatives") or {}).items():
+        for phrase in phrases or []:
+            yield _make(pack, phrase, "neg", "negative", WEIGHTS[level])
+    for level, phrases in pack.markers.items():
+        for phrase in phrases:
+            yield _make(pack, phrase, "mark", pack.code, WEIGHTS[level])
+
+
+def _make(pack: LanguagePack, phrase: str, kind: str, target: str, weight: float) -> tuple[str, _Entry]:
+    raw = str(phrase).strip()
+    prefix = raw.endswith("*")
+    key = fold(raw.rstrip("*")).strip()
+    bounded = pack.segmented and not _unsegmented_script(key)
+    entry = _Entry(kind, target, weight, pack.code, len(key), bounded, bounded and not prefix)
+    return key, entry
+
+
+def _unsegmented_script(phrase: str) -> bool:
+    """A phrase written in Han, kana or Thai matches as a substring even inside a segmented language's rules."""
+    return any(ch.isalnum() and is_boundary(ch) for ch in phrase)
