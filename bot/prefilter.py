@@ -56,6 +56,17 @@ class PrefilterResult:
     lang_votes: dict[str, float]
 
 
+class _Group(NamedTuple):
+    """The entries of one phrase that share its boundary rule, pre-aggregated at start-up: one boundary test
+    and one vote update per language, whatever the number of packs that list the phrase."""
+
+    length: int
+    left: bool
+    right: bool
+    votes: tuple[tuple[str, float], ...]  # language → language-vote increment
+    entries: tuple[_Entry, ...]  # tag, context and negative entries, one per (kind, target)
+
+
 class Prefilter:
     """Compiled rules of every language pack."""
 
@@ -67,32 +78,41 @@ class Prefilter:
             for phrase, entry in _entries(pack):
                 table.setdefault(phrase, []).append(entry)
         for phrase, entries in table.items():
-            self._automaton.add_word(phrase, tuple(entries))
+            self._automaton.add_word(phrase, _groups(entries))
         self.phrase_count = len(table)
         self._automaton.make_automaton()
 
     def scan(self, text: str) -> Scan:
-        """Find every rule phrase in `text` (already NFC-normalised) and add up the evidence."""
+        """Find every rule phrase in `text` (already NFC-normalised) and add up the evidence.
+
+        This loop runs for every hit of every message, so it is written for CPython: groups unpacked as plain
+        tuples and the word-boundary test inlined (`_inside_word`).
+        """
         folded = fold(text)
-        n = len(folded)
+        last = len(folded) - 1
         scan = Scan()
+        votes = scan.lang_votes
         seen: set[tuple[str, str, int, int]] = set()
-        for end, entries in self._automaton.iter(folded):
-            for e in entries:
-                start = end - e.length + 1
-                if e.left and start > 0 and not is_boundary(folded[start - 1]):
+        for end, groups in self._automaton.iter(folded):
+            for length, left, right, increments, entries in groups:
+                start = end - length + 1
+                if left and start > 0 and _inside_word(folded[start - 1]):
                     continue
-                if e.right and end + 1 < n and not is_boundary(folded[end + 1]):
+                if right and end < last and _inside_word(folded[end + 1]):
                     continue
-                scan.lang_votes[e.lang] = scan.lang_votes.get(e.lang, 0.0) + (e.weight if e.kind == "mark" else 1.0)
-                key = (e.kind, e.target, start, end)
-                if key in seen:
-                    continue  # the same words listed by two languages count once
-                seen.add(key)
+                for lang, increment in increments:
+                    votes[lang] = votes.get(lang, 0.0) + increment
+                if not entries:
+                    continue  # a language marker only
                 stop = end + 1
-                while e.left and not e.right and stop < n and not is_boundary(folded[stop]):
-                    stop += 1  # a prefix rule (`declin*`): show the whole word as evidence
-                _add(scan, e, start, stop, text[start:stop])
+                if left and not right:  # a prefix rule (`declin*`): show the whole word as evidence
+                    while stop <= last and _inside_word(folded[stop]):
+                        stop += 1
+                for e in entries:
+                    key = (e.kind, e.target, start, end)
+                    if key not in seen:  # the same words listed by two languages count once
+                        seen.add(key)
+                        _add(scan, e, start, stop, text[start:stop])
         return scan
 
     @staticmethod
@@ -132,6 +152,25 @@ class Prefilter:
         )
 
 
+def _groups(entries: list[_Entry]) -> tuple[_Group, ...]:
+    by_rule: dict[tuple[int, bool, bool], tuple[dict[str, float], dict[tuple[str, str], _Entry]]] = {}
+    for e in entries:
+        votes, scoring = by_rule.setdefault((e.length, e.left, e.right), ({}, {}))
+        votes[e.lang] = votes.get(e.lang, 0.0) + (e.weight if e.kind == "mark" else 1.0)
+        if e.kind != "mark":
+            scoring.setdefault((e.kind, e.target), e)
+    return tuple(
+        _Group(length, left, right, tuple(votes.items()), tuple(scoring.values()))
+        for (length, left, right), (votes, scoring) in by_rule.items()
+    )
+
+
+def _inside_word(char: str) -> bool:
+    """`not is_boundary(char)` for folded text, where every non-alphanumeric character is already a space:
+    Thai (U+0E00–U+0E7F) and CJK (from U+2E80) characters end a Latin word too."""
+    return char != " " and (char < "\u0e00" or "\u0e7f" < char < "\u2e80")
+
+
 def _add(scan: Scan, e: _Entry, start: int, stop: int, original: str) -> None:
     if e.kind == "tag":
         scan.spans.setdefault(e.target, []).append((start, stop, e.weight))
@@ -145,6 +184,8 @@ def _add(scan: Scan, e: _Entry, start: int, stop: int, original: str) -> None:
 
 def _merged(spans: list[tuple[int, int, float]]) -> float:
     """Per group of overlapping spans: the strongest weight, plus at most one point for the nested rest."""
+    if len(spans) == 1:
+        return spans[0][2]  # the common case, without the sort
     total = 0.0
     groups: list[tuple[int, list[float]]] = []
     for start, stop, weight in sorted(spans):
