@@ -32,7 +32,7 @@ class Settings:
     llm_timeout_s: float = 20.0
     llm_total_budget_s: float = 45.0
     llm_max_attempts: int = 4
-    llm_concurrency: int = 64
+    llm_concurrency: int = 256  # a burst of 200 pastes drafts in one LLM latency; lower it to fit a rate limit
     agent_language: str | None = None  # None: the Slack user's locale, else zh-CN
     max_input_chars: int = 4000
     link_allowlist: tuple[str, ...] = ("shopee.", "amazon.", "lazada.", "tiktok.", "sellercentral.amazon")

@@ -88,7 +88,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class LLMClient:
-    def __init__(self, client: AsyncOpenAI, *, model: str, policy: RetryPolicy, concurrency: int = 64) -> None:
+    def __init__(self, client: AsyncOpenAI, *, model: str, policy: RetryPolicy, concurrency: int = 256) -> None:
         self._client = client
         self._model = model
         self._policy = policy
