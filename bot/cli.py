@@ -57,8 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(os.environ)
         return _dispatch(args, settings)
     except PayfixError as exc:
-        lang = (getattr(args, "agent_language", None) or os.environ.get("PAYFIX_AGENT_LANGUAGE") or "en")
-        print(f"payfix: {exc.message(lang)}", file=sys.stderr)
+        lang = getattr(args, "agent_language", None) or os.environ.get("PAYFIX_AGENT_LANGUAGE")
+        # No agent language chosen: say it in both, as every agent-facing string exists in both.
+        print(f"payfix: {exc.message(lang) if lang else f'{exc.en} / {exc.zh}'}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -24,7 +24,7 @@ _PLATFORM_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Amazon order ids (123-1234567-1234567) and Shopee order sns (6 digits + 8-12 digits/capitals), in one pass.
 _DIGITS = re.compile(r"\d{3}", re.ASCII)
-_ORDER_ID = re.compile(r"\b(?:(?P<amazon>\d{3}-\d{7}-\d{7})|(?P<shopee>\d{6}[0-9A-Z]{8,12}))\b", re.ASCII)
+ORDER_ID = re.compile(r"\b(?:(?P<amazon>\d{3}-\d{7}-\d{7})|(?P<shopee>\d{6}[0-9A-Z]{8,12}))\b", re.ASCII)
 PLATFORMS = ("auto", "shopee", "amazon", "lazada", "tiktok")
 
 
@@ -109,7 +109,7 @@ def _order_ids(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     if not _DIGITS.search(text):
         return found
-    for match in _ORDER_ID.finditer(text):
+    for match in ORDER_ID.finditer(text):
         kind = match.lastgroup or ""
         found.setdefault(kind, match.group(0))
     return found

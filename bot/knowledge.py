@@ -60,11 +60,16 @@ class Knowledge:
     languages: dict[str, LanguagePack] = field(default_factory=dict)
     kb_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ui_strings: dict[str, dict[str, str]] = field(default_factory=dict)
+    _ui_merged: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def ui(self, agent_language: str) -> dict[str, str]:
-        """Agent-facing strings in `agent_language` (en or zh-CN); English fills any gap."""
-        base = self.ui_strings["en"]
-        return {**base, **self.ui_strings.get(agent_language, {})}
+        """Agent-facing strings in `agent_language` (en or zh-CN); English fills any gap. Merged once per
+        language (every card asks for them); callers read the mapping, never change it."""
+        merged = self._ui_merged.get(agent_language)
+        if merged is None:
+            merged = {**self.ui_strings["en"], **self.ui_strings.get(agent_language, {})}
+            self._ui_merged[agent_language] = merged
+        return merged
 
     def label(self, tag: str, agent_language: str) -> str:
         return self.tags[tag].label.get(agent_language) or self.tags[tag].label["en"]

@@ -193,6 +193,8 @@ class Engine:
         )
 
     def _notices(self, c: Classified, agent_lang: str) -> list[str]:
+        if not c.intake.truncated_from and c.language.supported:
+            return []
         ui = self.knowledge.ui(agent_lang)
         notices = []
         if c.intake.truncated_from:

@@ -55,7 +55,9 @@ def _encoding() -> tiktoken.Encoding:
 
 
 def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text, disallowed_special=()))
+    """Tokens of `text` as plain text: `encode_ordinary` gives the same ids as `encode(disallowed_special=())`
+    (buyer text never carries special tokens) at half the cost."""
+    return len(_encoding().encode_ordinary(text))
 
 
 def fence(text: str) -> str:
