@@ -51,3 +51,12 @@ def test_a_card_number_that_fails_luhn_is_not_labelled_a_card(offline_engine: En
 def test_luhn() -> None:
     assert luhn_ok("4111111111111111") and luhn_ok("5500000000000004")
     assert not luhn_ok("4111111111111112")
+
+
+def test_placeholders_are_not_evidence(offline_engine: Engine) -> None:
+    """"[CARD]" and "[OTP]" are the redactor's words, not the buyer's: they must not vote for a tag."""
+    plain = offline_engine.classify("hello, question about my order").verdict
+    redacted = offline_engine.classify("hello, question about my order [CARD] [OTP] [CVV]").verdict
+    assert redacted.evidence == plain.evidence == ()
+    assert not redacted.is_payment_issue
+    assert offline_engine.classify("my card 4111 1111 1111 1111 got declined").verdict.diagnosis == "card_declined"
