@@ -228,7 +228,10 @@ def _make(pack: LanguagePack, phrase: str, kind: str, target: str, weight: float
     raw = str(phrase).strip()
     prefix = raw.endswith("*")
     key = fold(raw.rstrip("*")).strip()
-    bounded = pack.segmented and not _unsegmented_script(key)
+    # Whole words for every phrase in a space-separated script, whatever the pack: a Latin "limit" listed by
+    # the Thai or Japanese pack must not fire inside Portuguese "limite" (Thai and CJK letters count as word
+    # boundaries, so "บัตรโดนlimit" still matches). Han, kana and Thai phrases match as substrings.
+    bounded = not _unsegmented_script(key)
     entry = _Entry(kind, target, weight, pack.code, len(key), bounded, bounded and not prefix)
     return key, entry
 

@@ -51,10 +51,22 @@ def _keyword_pattern(keywords: Iterable[str], low: int, high: int) -> re.Pattern
     )
 
 
+def _error_code_pattern(error_words: Iterable[str], code_words: Iterable[str]) -> re.Pattern[str] | None:
+    """An error word, a code word or ":"/"#" (required), then a 2-8 digit code, optionally with a letter prefix."""
+    if not error_words or not code_words:
+        return None
+    errors = "|".join(sorted((re.escape(w) for w in error_words), key=len, reverse=True))
+    codes = "|".join(sorted((re.escape(w) for w in code_words), key=len, reverse=True))
+    return re.compile(rf"(?i)(?<![a-z])(?:{errors})\s*(?:{codes})\s*[:#：=]?\s*[A-Z]{{0,3}}-?\d{{2,8}}(?!\d)")
+
+
 class Redactor:
     """Compiled redaction rules; build once, call `redact` per message."""
 
-    def __init__(self, keyword_rules: dict[str, tuple[Sequence[str], int, int]]) -> None:
+    def __init__(
+        self, keyword_rules: dict[str, tuple[Sequence[str], int, int]], *, error_code: re.Pattern[str] | None = None
+    ) -> None:
+        self._error_code = error_code
         self._keyed = [
             (kind.upper(), _keyword_pattern(words, low, high)) for kind, (words, low, high) in keyword_rules.items()
         ]
@@ -62,8 +74,9 @@ class Redactor:
     @classmethod
     def from_file(cls, path: Path) -> Redactor:
         raw = read_yaml(path)
+        codes = raw.pop("error_codes", None) or {}
         rules = {kind: (spec["keywords"], spec["digits"][0], spec["digits"][1]) for kind, spec in raw.items()}
-        return cls(rules)
+        return cls(rules, error_code=_error_code_pattern(codes.get("error_words", []), codes.get("code_words", [])))
 
     def redact(self, text: str) -> Redaction:
         counts: dict[str, int] = {}
@@ -89,6 +102,8 @@ class Redactor:
             return Redaction(out, counts)  # no run of 3+ digits: no card, CVV, OTP, phone or account number
         out = _CARD.sub(card, out)
         out = ORDER_ID.sub(protect, out)
+        if self._error_code is not None:
+            out = self._error_code.sub(protect, out)
         for kind, pattern in self._keyed:
             out = pattern.sub(functools.partial(_keep_keyword, kind=kind, counts=counts), out)
         out = _PHONE.sub(lambda m: _phone(m, counts), out)

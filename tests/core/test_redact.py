@@ -16,6 +16,8 @@ from bot.redact import luhn_ok
         ("cvv 123 is right", "123", "[CVV]"),
         ("CVC: 9876", "9876", "[CVV]"),
         ("OTP: 482913 came too late", "482913", "[OTP]"),
+        ("OTP error 482913", "482913", "[OTP]"),  # an error word alone does not make an OTP an error code
+        ("error, my OTP is 482913", "482913", "[OTP]"),
         ("验证码是554433一直失效", "554433", "[OTP]"),
         ("mã OTP 123456 không nhận được", "123456", "[OTP]"),
         ("call me on +62 812-3456-7890 please", "3456", "[PHONE]"),
@@ -37,6 +39,11 @@ def test_personal_data_is_replaced(offline_engine: Engine, text: str, gone: str,
         "I paid Rp 150.000 at 10:30 on 12/11",
         "total 1,250,000 VND for 3 items",
         "tracking SPXID012345678901 stuck in Jakarta",
+        "checkout shows error code 50013",  # the code the agent needs, not a one-time password
+        "muncul kode error: 4001 terus",
+        "付款时显示错误代码: 1001",
+        "mã lỗi 4003 khi thanh toán",
+        "エラーコード E-2301が出ます",
     ],
 )
 def test_non_personal_numbers_survive(offline_engine: Engine, text: str) -> None:
