@@ -1,12 +1,20 @@
 """The keyword prefilter: is this a payment problem, which kind, and which words say so.
 
-All phrases of all languages live in one Aho-Corasick automaton over folded text, so one pass finds tag
-evidence, payment context, negatives and language markers together — a few microseconds per message,
-and no LLM call for messages that are not about payment. The rules are data (knowledge/languages/*/rules.yaml).
+Every phrase of every language lives in one of two Aho-Corasick automata, so a pass finds tag evidence,
+payment context, negatives and language markers together — microseconds per message, and no LLM call for
+messages that are not about payment. The rules are data (knowledge/languages/*/rules.yaml).
+
+- Words of space-separated scripts (Latin, digits…) must match whole words. They are stored padded with
+  spaces (" card declined ") and matched against a *word view* of the text: folded, Thai and CJK letters
+  blanked, one space added at each end. A hit is then a whole-word hit by construction, so the automaton
+  never reports "pin" inside "shopping" and the Python loop has no boundary tests to make.
+- Han, kana and Thai phrases (and mixed ones such as "visa卡") match as substrings of the folded text, in a
+  second automaton that runs only when the text has such letters.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -16,6 +24,8 @@ import ahocorasick
 from bot.knowledge import PAYMENT_TAGS, Knowledge, LanguagePack
 from bot.redact import PLACEHOLDER
 from bot.textnorm import fold, is_boundary
+
+_UNSEGMENTED_LETTER = re.compile(r"[\u0e00-\u0e7f\u2e80-\U0010ffff]")  # Thai, CJK: boundaries for Latin words
 
 WEIGHTS = {"strong": 2.0, "weak": 1.0}
 PAYMENT_THRESHOLD = 2.0
@@ -27,9 +37,6 @@ class _Entry(NamedTuple):
     target: str  # tag id, or language code for markers
     weight: float
     lang: str
-    length: int
-    left: bool  # require a word boundary on the left
-    right: bool  # ... and on the right
 
 
 @dataclass(slots=True)
@@ -57,13 +64,16 @@ class PrefilterResult:
     lang_votes: dict[str, float]
 
 
-class _Group(NamedTuple):
-    """The entries of one phrase that share its boundary rule, pre-aggregated at start-up: one boundary test
-    and one vote update per language, whatever the number of packs that list the phrase."""
+_Found = tuple[_Entry, int]  # the strongest entry for a span, and where its evidence ends
 
-    length: int
-    left: bool
-    right: bool
+
+class _Group(NamedTuple):
+    """The entries of one automaton key, pre-aggregated at start-up: one vote update per language, whatever
+    the number of packs that list the phrase."""
+
+    offset: int  # the automaton reports the key's last index; the phrase starts at `end - offset` in the text
+    length: int  # characters of the phrase itself (without padding spaces)
+    prefix: bool  # a prefix rule (`declin*`): evidence extends to the end of the word
     votes: tuple[tuple[str, float], ...]  # language → language-vote increment
     entries: tuple[_Entry, ...]  # tag, context and negative entries, one per (kind, target)
 
@@ -73,50 +83,62 @@ class Prefilter:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self._priority = {tid: tag.priority for tid, tag in knowledge.tags.items()}
-        self._automaton = ahocorasick.Automaton()
         table: dict[str, list[_Entry]] = {}
         for pack in knowledge.languages.values():
-            for phrase, entry in _entries(pack):
-                table.setdefault(phrase, []).append(entry)
-        for phrase, entries in table.items():
-            self._automaton.add_word(phrase, _groups(entries))
+            for key, entry in _entries(pack):
+                table.setdefault(key, []).append(entry)
+        self._words = ahocorasick.Automaton()
+        self._substrings = ahocorasick.Automaton()
+        for key, entries in table.items():
+            automaton = self._words if key.startswith(" ") else self._substrings
+            automaton.add_word(key, _group(key, entries))
         self.phrase_count = len(table)
-        self._automaton.make_automaton()
+        self._words.make_automaton()
+        self._has_substrings = len(self._substrings) > 0
+        if self._has_substrings:
+            self._substrings.make_automaton()
 
     def scan(self, text: str) -> Scan:
-        """Find every rule phrase in `text` (already NFC-normalised) and add up the evidence.
-
-        This loop runs for every hit of every message, so it is written for CPython: groups unpacked as plain
-        tuples and the word-boundary test inlined (`_inside_word`).
-        """
+        """Find every rule phrase in `text` (already NFC-normalised) and add up the evidence."""
         if "[" in text:  # "[CARD]" says nothing about the problem; as a word it would ("card", "cvv", "otp")
             text = PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
         folded = fold(text)
-        last = len(folded) - 1
         scan = Scan()
-        votes = scan.lang_votes
-        seen: set[tuple[str, str, int, int]] = set()
-        for end, groups in self._automaton.iter(folded):
-            for length, left, right, increments, entries in groups:
-                start = end - length + 1
-                if left and start > 0 and _inside_word(folded[start - 1]):
-                    continue
-                if right and end < last and _inside_word(folded[end + 1]):
-                    continue
+        found: dict[tuple[str, str, int, int], _Found] = {}
+        unsegmented = _UNSEGMENTED_LETTER.search(folded) is not None
+        # The word view: index i + 1 is character i of the text, so every word has a space on both sides.
+        view = f" {_UNSEGMENTED_LETTER.sub(' ', folded) if unsegmented else folded} "
+        self._collect(scan.lang_votes, found, self._words.iter(view), view)
+        if unsegmented and self._has_substrings:
+            self._collect(scan.lang_votes, found, self._substrings.iter(folded), view)
+        for (_, _, start, _), (entry, stop) in found.items():
+            _add(scan, entry, start, stop, text[start:stop])
+        return scan
+
+    @staticmethod
+    def _collect(
+        votes: dict[str, float], found: dict[tuple[str, str, int, int], _Found],
+        hits: Iterator[tuple[int, tuple[_Group, ...]]], view: str,
+    ) -> None:  # fmt: skip
+        """Add one automaton's hits. It runs for every hit of every message: plain tuple unpacking, no calls.
+
+        The same words listed by several packs (or as a word and as a prefix) count once, with the
+        strongest weight any pack gives them: the verdict does not depend on the order packs are read in."""
+        for end, groups in hits:
+            for offset, length, prefix, increments, entries in groups:
                 for lang, increment in increments:
                     votes[lang] = votes.get(lang, 0.0) + increment
                 if not entries:
                     continue  # a language marker only
-                stop = end + 1
-                if left and not right:  # a prefix rule (`declin*`): show the whole word as evidence
-                    while stop <= last and _inside_word(folded[stop]):
-                        stop += 1
+                start = end - offset
+                stop = start + length
+                if prefix:  # show the whole word as evidence: up to the next space of the word view
+                    stop = view.index(" ", stop + 1) - 1
                 for e in entries:
-                    key = (e.kind, e.target, start, end)
-                    if key not in seen:  # the same words listed by two languages count once
-                        seen.add(key)
-                        _add(scan, e, start, stop, text[start:stop])
-        return scan
+                    key = (e.kind, e.target, start, start + length)
+                    known = found.get(key)
+                    if known is None or e.weight > known[0].weight:
+                        found[key] = (e, max(stop, known[1]) if known else stop)
 
     @staticmethod
     def scores(scan: Scan) -> tuple[dict[str, float], float]:
@@ -155,23 +177,20 @@ class Prefilter:
         )
 
 
-def _groups(entries: list[_Entry]) -> tuple[_Group, ...]:
-    by_rule: dict[tuple[int, bool, bool], tuple[dict[str, float], dict[tuple[str, str], _Entry]]] = {}
+def _group(key: str, entries: list[_Entry]) -> tuple[_Group, ...]:
+    votes: dict[str, float] = {}
+    scoring: dict[tuple[str, str], _Entry] = {}
     for e in entries:
-        votes, scoring = by_rule.setdefault((e.length, e.left, e.right), ({}, {}))
         votes[e.lang] = votes.get(e.lang, 0.0) + (e.weight if e.kind == "mark" else 1.0)
         if e.kind != "mark":
             scoring.setdefault((e.kind, e.target), e)
-    return tuple(
-        _Group(length, left, right, tuple(votes.items()), tuple(scoring.values()))
-        for (length, left, right), (votes, scoring) in by_rule.items()
-    )
-
-
-def _inside_word(char: str) -> bool:
-    """`not is_boundary(char)` for folded text, where every non-alphanumeric character is already a space:
-    Thai (U+0E00–U+0E7F) and CJK (from U+2E80) characters end a Latin word too."""
-    return char != " " and (char < "\u0e00" or "\u0e7f" < char < "\u2e80")
+    padded = key.startswith(" ")
+    prefix = padded and not key.endswith(" ")
+    length = len(key) - (0 if not padded else 1 if prefix else 2)
+    # Word-view index i + 1 is text index i. " core " ends on its trailing space: the phrase starts
+    # length + 1 before; " core" ends on its last letter: length before; a substring key, length - 1.
+    offset = length + 1 if padded and not prefix else length if padded else length - 1
+    return (_Group(offset, length, prefix, tuple(votes.items()), tuple(scoring.values())),)
 
 
 def _add(scan: Scan, e: _Entry, start: int, stop: int, original: str) -> None:
@@ -225,15 +244,15 @@ def _entries(pack: LanguagePack) -> Iterator[tuple[str, _Entry]]:
 
 
 def _make(pack: LanguagePack, phrase: str, kind: str, target: str, weight: float) -> tuple[str, _Entry]:
+    """The automaton key of a rule phrase: " phrase " (whole words), " phrase" (a prefix rule, `phrase*`), or
+    the bare phrase for Han, kana and Thai. Every pack's Latin phrases are whole words: a "limit" listed by
+    the Thai or Japanese pack must not fire inside Portuguese "limite" (Thai and CJK letters count as word
+    boundaries, so "บัตรโดนlimit" still matches)."""
     raw = str(phrase).strip()
     prefix = raw.endswith("*")
-    key = fold(raw.rstrip("*")).strip()
-    # Whole words for every phrase in a space-separated script, whatever the pack: a Latin "limit" listed by
-    # the Thai or Japanese pack must not fire inside Portuguese "limite" (Thai and CJK letters count as word
-    # boundaries, so "บัตรโดนlimit" still matches). Han, kana and Thai phrases match as substrings.
-    bounded = not _unsegmented_script(key)
-    entry = _Entry(kind, target, weight, pack.code, len(key), bounded, bounded and not prefix)
-    return key, entry
+    core = fold(raw.rstrip("*")).strip()
+    key = core if _unsegmented_script(core) else f" {core}" + ("" if prefix else " ")
+    return key, _Entry(kind, target, weight, pack.code)
 
 
 def _unsegmented_script(phrase: str) -> bool:
