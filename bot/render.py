@@ -26,8 +26,9 @@ def render_card(result: DraftResult, knowledge: Knowledge, *, width: int = 100) 
         return "\n".join(lines)
     lines.append(f"{lab['reply']} ({result.language}):")
     lines += _indent(result.reply, width)
-    lines.append(f"{lab['translation']} ({result.agent_language}):")
-    lines += _indent(result.reply_translation, width)
+    if result.reply_translation.strip() and result.reply_translation.strip() != result.reply.strip():
+        lines.append(f"{lab['translation']} ({result.agent_language}):")  # not when the buyer writes the agent's
+        lines += _indent(result.reply_translation, width)
     lines.append(f"{lab['next']}:")
     lines += [f"  • {step}" for step in result.next_actions]
     lines.append(f"{lab['kb']}: {', '.join(result.citations) or '-'}")

@@ -1,7 +1,7 @@
 """The durable drafting flow: record before the ack, draft after it, and sweep up what a crash left behind.
 
-ack phase   redact → store.record_message (idempotent on the Slack event id) → HTTP 200
-background  claim → prefilter → duplicate? → :eyes: → engine.draft → save_draft → card in thread
+ack phase   redact → store.record_message (idempotent on the Slack event id; leased to this worker) → HTTP 200
+background  prefilter → duplicate? → :eyes: → engine.draft → save_draft → card in thread
             → set_posted → mark drafted
 sweeper     claim_pending every few seconds and at start-up: messages recorded but never drafted
             (a crash after the ack, a lease that expired on another replica) are drafted then.
@@ -24,7 +24,7 @@ from bot.slack import ui
 from bot.slack.deps import Deps
 from bot.slack.notify import post_in_thread
 from bot.slack.web import slack_error
-from bot.store.api import MessageIn, StoredDraft, StoredMessage
+from bot.store.api import Claim, MessageIn, StoredDraft, StoredMessage
 
 log = logging.getLogger("payfix.slack")
 _SLACK_MARKUP = re.compile(r"<(?:[^|>]*\|)?([^>]*)>")
@@ -42,13 +42,14 @@ def redact_for_storage(engine: Engine, slack_text: str) -> str:
 
 async def record(deps: Deps, message: MessageIn) -> StoredMessage | None:
     """The ack-phase step: store first, then start drafting. A redelivery (same event id) starts nothing."""
-    row, created = await deps.store.record_message(message)
+    claim = Claim(worker=deps.worker_id, lease_s=deps.timing.lease_s)
+    row, created = await deps.store.record_message(message, claim=claim)
     if not created:
         log.info(
             "event %s already recorded (message %d, %s): redelivery ignored", message.event_key, row.id, row.status
         )
         return None
-    start(deps, row.id)
+    start(deps, row.id, claimed=row)  # leased to us in the same write: no claim transaction
     return row
 
 

@@ -4,8 +4,8 @@ Only redacted text ever crosses this boundary. Every method is async so the Slac
 loop on I/O; SQL implementations run their queries in a worker thread or with an async driver.
 
 The lifecycle of a buyer message:
-  record_message (before Slack is acknowledged; idempotent on `event_key`)
-  → claim_pending (a worker leases it; replicas never get the same message)
+  record_message (before Slack is acknowledged; idempotent on `event_key`; leased to the recording worker)
+  → claim_pending (a dead worker's expired lease; replicas never get the same message)
   → save_draft (version 1, 2 … on regenerate; `posted_ts` once the card is in Slack)
   → record_decision (approved / edited / rejected / regenerated)
   → schedule/cancel follow-up, record_outcome (paid / lost).
@@ -21,6 +21,14 @@ from bot.models import DraftResult
 
 DECISIONS = ("approved", "edited", "rejected", "regenerated", "superseded")
 OUTCOMES = ("paid", "lost")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A lease: `worker` drafts the message; after `lease_s` seconds without finishing, anyone may."""
+
+    worker: str
+    lease_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +91,12 @@ class FollowUp:
 
 
 class Store(Protocol):
-    async def record_message(self, message: MessageIn) -> tuple[StoredMessage, bool]:
-        """Insert once per `event_key`; returns (row, created). A redelivery returns the first row, False."""
+    async def record_message(
+        self, message: MessageIn, *, claim: Claim | None = None
+    ) -> tuple[StoredMessage, bool]:
+        """Insert once per `event_key`; returns (row, created). A redelivery returns the first row, False.
+        With `claim`, a new row is leased to that worker in the same write (status `drafting`): the process
+        that acknowledged the event drafts it, with no second transaction for the claim."""
         ...
 
     async def find_recent_duplicate(

@@ -13,8 +13,9 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.store.api import MessageIn, StoredMessage
+from bot.store.api import Claim, MessageIn, StoredMessage
 
+Recording = tuple[MessageIn, Claim | None]  # a message to record, and the lease to record it with
 Recorded = tuple[StoredMessage, bool]
 MAX_BATCH = 100  # rows per INSERT: far below SQLite's bound-parameter limit
 
@@ -22,16 +23,16 @@ MAX_BATCH = 100  # rows per INSERT: far below SQLite's bound-parameter limit
 class GroupCommit:
     """Queues `record` calls and hands them to `write` in batches, one batch in flight at a time."""
 
-    def __init__(self, write: Callable[[list[MessageIn]], Coroutine[Any, Any, list[Recorded]]]) -> None:
+    def __init__(self, write: Callable[[list[Recording]], Coroutine[Any, Any, list[Recorded]]]) -> None:
         self._write = write
         self._inflight: asyncio.Task[list[Recorded]] | None = None
-        self._queue: list[tuple[MessageIn, asyncio.Future[Recorded]]] = []
+        self._queue: list[tuple[Recording, asyncio.Future[Recorded]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, message: MessageIn) -> Recorded:
+    async def record(self, item: Recording) -> Recorded:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Recorded] = loop.create_future()
-        self._queue.append((message, future))
+        self._queue.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._drain(), name="record-batch")
         return await future
@@ -39,7 +40,7 @@ class GroupCommit:
     async def _drain(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            write = asyncio.get_running_loop().create_task(self._write([message for message, _ in batch]))
+            write = asyncio.get_running_loop().create_task(self._write([item for item, _ in batch]))
             self._inflight = write  # referenced until done, even if this drain is cancelled
             write.add_done_callback(functools.partial(_settle, [future for _, future in batch]))
             await asyncio.wait([write])  # one batch in flight; its outcome reaches the callers through _settle

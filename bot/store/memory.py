@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.models import DraftResult
-from bot.store.api import DECISIONS, OUTCOMES, FollowUp, MessageIn, StoredDraft, StoredMessage
+from bot.store.api import DECISIONS, OUTCOMES, Claim, FollowUp, MessageIn, StoredDraft, StoredMessage
 
 Clock = Callable[[], datetime]
 _STATUS_AFTER = {"approved": "approved", "edited": "approved", "rejected": "rejected",
@@ -59,17 +59,22 @@ class MemoryStore:
         self.outcomes: dict[int, tuple[str, str, datetime]] = {}
 
     # -- messages -----------------------------------------------------------------------------------
-    async def record_message(self, message: MessageIn) -> tuple[StoredMessage, bool]:
+    async def record_message(
+        self, message: MessageIn, *, claim: Claim | None = None
+    ) -> tuple[StoredMessage, bool]:
         known = self._by_key.get(message.event_key)
         if known is not None:
             return self._messages[known], False
+        now = self._clock()
         row = StoredMessage(
             id=next(self._ids), event_key=message.event_key, team=message.team, channel=message.channel,
             ts=message.ts, user=message.user, text=message.text, content_hash=message.content_hash,
             platform=message.platform, agent_language=message.agent_language, force=message.force,
-            received_at=self._clock(), status="pending",
+            received_at=now, status="pending",
         )  # fmt: skip
         self._messages[row.id] = row
+        if claim is not None:
+            row = self._lease(row, claim.worker, claim.lease_s)
         self._by_key[message.event_key] = row.id
         self._by_content.setdefault((row.channel, row.content_hash), []).append(row.id)
         return row, True

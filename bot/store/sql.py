@@ -18,21 +18,22 @@ clock; keep replica clocks in sync (NTP) — leases are minutes long, skew is mi
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.errors import PayfixError
 from bot.models import DraftResult, Usage
-from bot.store.api import DECISIONS, OUTCOMES, FollowUp, MessageIn, StoredDraft, StoredMessage
-from bot.store.batch import GroupCommit
+from bot.store.api import DECISIONS, OUTCOMES, Claim, FollowUp, MessageIn, StoredDraft, StoredMessage
+from bot.store.batch import GroupCommit, Recording
 from bot.store.engine import POOL_OVERFLOW, POOL_SIZE, insert_for, make_engine, unreachable
 from bot.store.safety import SensitiveDataError, has_card_number
 from bot.store.schema import DecisionRow, DraftRow, FollowUpRow, MessageRow, OutcomeRow
@@ -43,6 +44,19 @@ _MESSAGES = cast(Table, MessageRow.__table__)
 _STATUS_AFTER = {"approved": "approved", "edited": "approved", "rejected": "rejected",
                  "regenerated": "superseded", "superseded": "superseded"}  # fmt: skip
 _TERMINAL = ("drafted", "skipped", "failed")
+
+
+_PG_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+def _sqlite_synchronous(connection: Connection, level: str) -> None:
+    """Set SQLite's flush level for the next transaction (it cannot change inside one). Executed on the
+    driver connection, which runs it at once: through SQLAlchemy it would open a transaction first."""
+    if connection.info.get("synchronous") != level:
+        driver = connection.connection.driver_connection
+        if driver is not None:
+            driver.execute(f"PRAGMA synchronous={level}")
+        connection.info["synchronous"] = level
 
 
 def utcnow() -> datetime:
@@ -78,21 +92,32 @@ class SqlStore:
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self.clock = clock
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._pg = engine.dialect.name == "postgresql"
+        self._sqlite = engine.dialect.name == "sqlite"
         workers = 1 if engine.dialect.name == "sqlite" else POOL_SIZE + POOL_OVERFLOW
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="payfix-db")
         self._batch = GroupCommit(self._record_many)
 
     # -- plumbing -----------------------------------------------------------------------------------
-    async def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Session], T], *, durable: bool = False) -> T:
         """Run `work(session)` as one transaction on the store's threads (analytics and maintenance use it)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.run_sync, work)
+        call = functools.partial(self.run_sync, work, durable=durable)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    def run_sync(self, work: Callable[[Session], T]) -> T:
+    def run_sync(self, work: Callable[[Session], T], *, durable: bool = False) -> T:
+        """One transaction. Only `durable` ones wait for the disk at commit: that is the write Slack's ack
+        waits for (`record_message`), which must survive a power cut. Everything after it (claims, drafts,
+        decisions) commits without the flush — still safe against a crash of payfix itself; after a power
+        cut the last such commits may be undone, and the sweeper drafts those messages again. On a burst of
+        200 events this takes ~800 disk flushes (3 ms each on SQLite) off the path to the drafts."""
         try:
-            with self._sessions.begin() as session:
-                return work(session)
+            with self.engine.connect() as connection:
+                if self._sqlite:
+                    _sqlite_synchronous(connection, "FULL" if durable else "NORMAL")
+                with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                    if self._pg and not durable:
+                        session.execute(_PG_ASYNC_COMMIT)
+                    return work(session)
         except StatementError as exc:
             if isinstance(exc.orig, SensitiveDataError):
                 raise SensitiveDataError() from None  # never chain: the wrapped error names the statement
@@ -109,25 +134,31 @@ class SqlStore:
         await asyncio.to_thread(self.close)
 
     # -- messages -----------------------------------------------------------------------------------
-    async def record_message(self, message: MessageIn) -> tuple[StoredMessage, bool]:
+    async def record_message(
+        self, message: MessageIn, *, claim: Claim | None = None
+    ) -> tuple[StoredMessage, bool]:
         """Group-committed with the messages arriving at the same moment (bot/store/batch.py). A card number
         is refused here, before the batch, so one bad message cannot fail the others."""
         if has_card_number(message.text):
             raise SensitiveDataError()
-        return await self._batch.record(message)
+        return await self._batch.record((message, claim))
 
-    async def _record_many(self, messages: list[MessageIn]) -> list[tuple[StoredMessage, bool]]:
-        return await self.run(lambda s: self._insert_messages(s, messages))
+    async def _record_many(self, batch: list[Recording]) -> list[tuple[StoredMessage, bool]]:
+        return await self.run(lambda s: self._insert_messages(s, batch), durable=True)
 
-    def _insert_messages(self, s: Session, messages: list[MessageIn]) -> list[tuple[StoredMessage, bool]]:
+    def _insert_messages(self, s: Session, batch: list[Recording]) -> list[tuple[StoredMessage, bool]]:
         """One INSERT … ON CONFLICT (event_key) DO NOTHING RETURNING for the batch; a redelivered event (already
-        stored, or twice in this batch) gets the first row back with created=False."""
+        stored, or twice in this batch) gets the first row back with created=False. A claimed message is
+        written already leased to its worker."""
         now = self.clock()
         values = [dict(
             event_key=m.event_key, team=m.team, channel=m.channel, ts=m.ts, user_id=m.user, text=m.text,
             content_hash=m.content_hash, platform=m.platform, agent_language=m.agent_language, force=m.force,
-            received_at=now, status="pending", updated_at=now,
-        ) for m in messages]  # fmt: skip
+            received_at=now, status="pending" if claim is None else "drafting", updated_at=now,
+            lease_owner=None if claim is None else claim.worker,
+            lease_expires_at=None if claim is None else now + timedelta(seconds=claim.lease_s),
+        ) for m, claim in batch]  # fmt: skip
+        messages = [m for m, _ in batch]
         stmt = insert_for(s, _MESSAGES).on_conflict_do_nothing(index_elements=["event_key"]).returning(*_MESSAGES.c)
         created = {row.event_key: _message(row) for row in s.execute(stmt, values)}  # "insertmanyvalues" batches
         missing = {m.event_key for m in messages} - set(created)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 from store_helpers import Clock, draft_result, message
 
-from bot.store.api import Store
+from bot.store.api import Claim, Store
 from bot.store.engine import database_url
 from bot.store.safety import SensitiveDataError, has_card_number
 from bot.store.schema import DecisionRow, DraftRow, MessageRow
@@ -42,6 +42,22 @@ async def test_times_are_aware_utc_on_every_backend(store: SqlStore, clock: Cloc
     row, _ = await store.record_message(message("Ev1"))
     assert row.received_at == clock.now and row.received_at.utcoffset() == timedelta(0)
     assert (await store.get_message(row.id)) == row
+
+
+async def test_a_message_recorded_with_a_claim_is_leased_in_the_same_write(store: SqlStore, clock: Clock) -> None:
+    """The worker that acknowledged the event drafts it; nobody else may until its lease runs out."""
+    rows = await asyncio.gather(*(store.record_message(message(f"Ev{i}"), claim=Claim("a", 60)) for i in range(3)))
+    assert [(row.status, created) for row, created in rows] == [("drafting", True)] * 3
+    assert await store.claim_pending(worker="b", limit=10, lease_s=60) == []
+    first = rows[0][0]
+    assert await store.claim_message(message_id=first.id, worker="b", lease_s=60) is None
+    assert await store.claim_message(message_id=first.id, worker="a", lease_s=60) is not None
+    again, created = await store.record_message(message("Ev0"), claim=Claim("b", 60))  # a redelivery elsewhere
+    assert not created and again.id == first.id
+    clock.advance(seconds=61)  # worker a died holding them
+    assert sorted(m.id for m in await store.claim_pending(worker="b", limit=10, lease_s=60)) == sorted(
+        row.id for row, _ in rows
+    )
 
 
 async def test_claims_are_exclusive_until_the_lease_expires(store: SqlStore, clock: Clock) -> None:
