@@ -95,15 +95,18 @@ class LanguageDetector:
     def _latin_language(self, text: str, votes: dict[str, float]) -> Detected:
         ranked = sorted(((votes.get(c, 0.0), c) for c in self._latin), reverse=True)
         (top, code), (second, _) = ranked[0], ranked[1] if len(ranked) > 1 else (0.0, "")
-        if top >= 2.0 and (top >= 2.0 * second or (top - second >= 4.0 and top >= 1.4 * second)):
-            # A clear winner: twice the runner-up, or well ahead on a long message. Measured on the dev,
-            # fresh and holdout sets (1,723 Latin messages): the second clause sends 19 fewer messages to
-            # lingua (~500 µs each) at no cost in accuracy.
+        clear = top >= 2.0 * second or (top - second >= 4.0 and top >= 1.4 * second)
+        dense = top >= 0.25 * len(text.split())
+        if top >= 2.0 and clear and dense:
+            # A clear winner: twice the runner-up, or well ahead on a long message; and dense enough that a
+            # few shared words ("ma", "de") in a French or Polish message do not make it Malay. Measured on
+            # 2,113 Latin messages of the dev and fresh sets: the same accuracy, 0.7 % more go to lingua.
             return Detected(code, True, "lexicon")
         # lingua's cost grows with length and its verdict settles within the first sentences; and with the
         # number of candidate languages, so when the lexicon narrowed it down, only those few are compared.
         candidates = tuple(sorted(c for v, c in ranked if v > 0 and v >= top / 2))
-        detector = self._lingua if top < 2.0 or len(candidates) < 2 else self._narrowed(candidates)
+        # Sparse votes may be a language we do not serve: then every language, unserved ones included.
+        detector = self._lingua if top < 2.0 or len(candidates) < 2 or not dense else self._narrowed(candidates)
         found = detector.detect_language_of(text[:LINGUA_MAX_CHARS])
         if found is None:
             return Detected(code if top > 0 else FALLBACK_LANGUAGE, True, "default")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -75,6 +75,11 @@ class Engine:
         redaction = self.redactor.redact(intake.text)
         verdict = self.prefilter.classify(redaction.text)
         language = self.detector.detect(redaction.text, verdict.lang_votes)
+        if not language.supported and not verdict.is_payment_issue and _enough_words(redaction.text):
+            # No rules in this language: the prefilter cannot tell, and dropping a French buyer's payment
+            # problem silently is worse than one draft too many. An `unclear` draft (English reply asking for
+            # the exact error, a notice on the card) goes to the agent; with an LLM, the LLM judges.
+            verdict = replace(verdict, is_payment_issue=True, diagnosis="unclear", confidence=0.3)
         return Classified(intake, redaction, verdict, language)
 
     # -- the whole pipeline ------------------------------------------------------------------------------
@@ -217,6 +222,12 @@ class Engine:
             knowledge=kb,
             buyer_message=fence(c.redaction.text),
         )
+
+
+def _enough_words(text: str) -> bool:
+    """Four words, or a dozen letters of an unspaced script: "merci beaucoup" is no case to draft."""
+    words = text.split()
+    return len(words) >= 4 or (len(words) == 1 and sum(ch.isalpha() for ch in text) >= 12)
 
 
 def _default_llm(settings: Settings) -> LLMClient | None:

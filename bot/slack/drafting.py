@@ -106,9 +106,9 @@ async def _draft(deps: Deps, message: StoredMessage) -> str:
 
 
 def _about_payment(deps: Deps, message: StoredMessage) -> bool:
-    """The prefilter alone (no language detection: that is the engine's job, once): the stored text is
-    already clean and redacted. Decides the :eyes: before any LLM call."""
-    return deps.engine.prefilter.classify(message.text).is_payment_issue
+    """The engine's LLM-free verdict on the stored (clean, redacted) text: decides the :eyes: before any LLM
+    call. Language detection is part of it: a message in a language payfix has no rules for is passed on."""
+    return deps.engine.classify(message.text).verdict.is_payment_issue
 
 
 async def post_draft(deps: Deps, message: StoredMessage, result: DraftResult) -> StoredDraft:

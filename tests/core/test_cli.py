@@ -108,3 +108,15 @@ def test_eval_rejects_malformed_jsonl(tmp_path: Path) -> None:
     bad.write_text('{"text": "ok"}\n{not json\n', encoding="utf-8")
     done = payfix("eval", str(bad))
     assert done.returncode == 2 and b":2:" in done.stderr
+
+
+def test_a_language_without_rules_gets_an_english_unclear_draft_and_a_notice() -> None:
+    """No French rules: the prefilter cannot judge, so the agent gets the case rather than silence."""
+    text = "Bonjour, ma carte bancaire a été refusée au moment du paiement, que dois-je faire ?"
+    done = payfix("draft", text, "--json", "--agent-language", "en")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["is_payment_issue"], result["diagnosis"], result["language"]) == (True, "unclear", "fr")
+    assert result["reply"].startswith("Hi") and any("English" in notice for notice in result["notices"])
+    short = json.loads(payfix("draft", "merci beaucoup", "--json").stdout)
+    assert short["is_payment_issue"] is False
