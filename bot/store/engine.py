@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -15,6 +15,20 @@ from bot.errors import ConfigError
 
 POOL_SIZE = 8
 POOL_OVERFLOW = 8
+
+
+# PostgreSQL: this transaction commits without waiting for its WAL flush (see SqlStore.run_sync).
+PG_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+def sqlite_synchronous(connection: Connection, level: str) -> None:
+    """Set SQLite's flush level for the next transaction (it cannot change inside one). Executed on the
+    driver connection, which runs it at once: through SQLAlchemy it would open a transaction first."""
+    if connection.info.get("synchronous") != level:
+        driver = connection.connection.driver_connection
+        if driver is not None:
+            driver.execute(f"PRAGMA synchronous={level}")
+        connection.info["synchronous"] = level
 
 
 def database_url(raw: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import pytest
 
@@ -88,23 +87,31 @@ async def test_keyed_locks_serialise_one_key_only() -> None:
 
 
 async def test_ingress_lull_waits_for_a_quiet_moment_but_not_forever() -> None:
-    ingress = Ingress(lull_s=0.02, max_wait_s=0.2)
-    started = time.monotonic()
-    await ingress.lull()
-    assert time.monotonic() - started < 0.015  # nothing arrived: no wait
+    """On a clock the test moves: no timing assumptions about a loaded machine."""
+    now = [100.0]
+    ingress = Ingress(lull_s=0.02, max_wait_s=0.2, clock=lambda: now[0])
+    await asyncio.wait_for(ingress.lull(), 1)  # nothing arrived: no wait at all
+
     ingress.arrived()
-    started = time.monotonic()
-    await ingress.lull()
-    assert 0.015 <= time.monotonic() - started < 0.5
+
+    async def quiet_moment() -> None:
+        await asyncio.sleep(0)
+        now[0] += 0.03  # time passes, nothing arrives
+
+    mover = asyncio.ensure_future(quiet_moment())
+    await asyncio.wait_for(ingress.lull(), 1)
+    assert now[0] == 100.03 and mover.done()  # it waited for the quiet moment, and no longer
+
+    started = now[0]
 
     async def steady_stream() -> None:
-        for _ in range(40):
+        for _ in range(100):  # a request every 10 ms, for a second
+            now[0] += 0.01
             ingress.arrived()
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.001)
 
     stream = asyncio.ensure_future(steady_stream())
-    await asyncio.sleep(0)  # the stream has begun
-    started = time.monotonic()
-    await ingress.lull()
-    assert 0.19 <= time.monotonic() - started < 0.6  # bounded by max_wait_s
+    await asyncio.sleep(0)
+    await asyncio.wait_for(ingress.lull(), 5)
+    assert 0.2 <= now[0] - started < 1.0 and not stream.done()  # bounded by max_wait_s, while requests go on
     stream.cancel()
