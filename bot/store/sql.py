@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, Engine, Executable, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from bot.config import Settings
 from bot.errors import PayfixError
@@ -111,13 +112,19 @@ class SqlStore:
         self._sqlite = engine.dialect.name == "sqlite"
         workers = 1 if engine.dialect.name == "sqlite" else POOL_SIZE + POOL_OVERFLOW
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="payfix-db")
+        # The ack's write has a thread of its own: a burst's record batches must not queue behind the
+        # drafts' writes in one FIFO (on SQLite they still take turns on the database lock, a write each).
+        # An in-memory SQLite database is one shared connection: it keeps to one thread.
+        shared = isinstance(engine.pool, StaticPool)
+        self._ack_executor = self._executor if shared else ThreadPoolExecutor(1, thread_name_prefix="payfix-db-ack")
         self._batch = GroupCommit(self._record_many)
 
     # -- plumbing -----------------------------------------------------------------------------------
     async def run(self, work: Callable[[Session], T], *, durable: bool = False) -> T:
         """Run `work(session)` as one transaction on the store's threads (analytics and maintenance use it)."""
         call = functools.partial(self.run_sync, work, durable=durable)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        executor = self._ack_executor if durable else self._executor
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
     def run_sync(self, work: Callable[[Session], T], *, durable: bool = False) -> T:
         """One transaction. Only `durable` ones wait for the disk at commit: that is the write Slack's ack
@@ -156,6 +163,8 @@ class SqlStore:
 
     def close(self) -> None:
         """Finish queued work, then close every connection."""
+        if self._ack_executor is not self._executor:
+            self._ack_executor.shutdown(wait=True)
         self._executor.shutdown(wait=True)
         self.engine.dispose()
 
