@@ -52,14 +52,3 @@ _TABLE = _FoldTable()
 def fold(text: str) -> str:
     """Fold `text` for matching; `len(fold(text)) == len(text)` always holds."""
     return text.translate(_TABLE)
-
-
-def is_boundary(char: str) -> bool:
-    """True when `char` can end a word of a space-separated language.
-
-    CJK, kana and Thai characters count as boundaries, so `visa卡` still matches the Latin word `visa`.
-    """
-    if not char.isalnum():
-        return True
-    code = ord(char)
-    return 0x0E00 <= code <= 0x0E7F or code >= 0x2E80
