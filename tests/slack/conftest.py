@@ -3,18 +3,31 @@ OpenAI mocked with respx, and a client that signs requests with the app's signin
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import respx
+from observed_store import ObservedSqlStore
 from slack_fakes import FakeSlack, completion, good_answer
 from slack_harness import Running, StartApp, serve_app
 
 from bot.config import Settings
 from bot.pipeline import Engine
 from bot.slack.deps import Hooks, Timing
+from bot.store.engine import make_engine
 from bot.store.memory import MemoryStore
+from bot.store.migrations import upgrade
 
+PG_URL = os.environ.get("PAYFIX_TEST_POSTGRES_URL", "").strip()
+STORE_BACKENDS = [
+    pytest.param("memory", id="memory"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql",
+                 marks=pytest.mark.skipif(not PG_URL, reason="PostgreSQL tests need PAYFIX_TEST_POSTGRES_URL")),
+]  # fmt: skip
 SIGNING_SECRET = "test-signing-secret-0123456789"
 OPENAI_BASE = "https://openai.test/v1"
 
@@ -56,18 +69,56 @@ def llm_api() -> Iterator[respx.MockRouter]:
         yield router
 
 
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose connections use a schema of their own, dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 TEST_TIMING = Timing(lease_s=30, sweep_interval_s=0.05, shutdown_grace_s=2)
 
 
+@pytest.fixture(params=STORE_BACKENDS)
+def default_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStore | ObservedSqlStore]:
+    """Every Slack test runs on the in-memory store, on SQLite and (PAYFIX_TEST_POSTGRES_URL) on PostgreSQL."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    urls = iter([f"sqlite:///{tmp_path / 'slack.db'}"]) if request.param == "sqlite" else pg_schema_url()
+    for url in urls:
+        engine = make_engine(url)
+        upgrade(engine)
+        store = ObservedSqlStore(engine)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
 @pytest.fixture
-def start_app(env: dict[str, str], base_engine: Engine, llm_api: respx.MockRouter) -> StartApp:
+def start_app(
+    env: dict[str, str], base_engine: Engine, llm_api: respx.MockRouter, default_store: MemoryStore | ObservedSqlStore
+) -> StartApp:
     """`async with start_app({"PAYFIX_APPROVERS": "U1"}, hooks=...) as running:` — an app with extra environment,
     hooks, a given store or timing."""
 
     def start(extra: dict[str, str] | None = None, *, store: MemoryStore | None = None, timing: Timing | None = None,
               hooks: Hooks | None = None) -> serve_app:  # fmt: skip
         settings = Settings.from_env(env | (extra or {}))
-        return serve_app(settings, base_engine, store or MemoryStore(), hooks=hooks or Hooks(),
+        return serve_app(settings, base_engine, store or default_store, hooks=hooks or Hooks(),
                          timing=timing or TEST_TIMING)  # fmt: skip
 
     return start

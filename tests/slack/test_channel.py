@@ -135,8 +135,9 @@ async def test_slack_429_on_post_message_is_retried_and_the_draft_appears(
     attempts = slack_api.of("chat.postMessage", thread_ts="1700000010.000100")
     assert [a.status for a in attempts] == [429, 200] and card is attempts[1]
     assert attempts[1].at - attempts[0].at >= 1.0  # Retry-After respected
-    (draft,) = running.store._drafts.values()
-    assert draft.posted_ts is not None
+    # the card's ts reaches the store after Slack answered: wait for it rather than race it
+    await slack_api.wait_for(lambda: [d for d in running.store._drafts.values() if d.posted_ts])
+    assert len(running.store._drafts) == 1
 
 
 async def test_app_home_shows_help_in_the_agents_language(running: Running, slack_api: FakeSlack) -> None:

@@ -28,7 +28,7 @@ async def test_a_signed_event_is_accepted(running: Running, slack_api: FakeSlack
     body = _body()
     status, _ = await running.slack.post(body, running.slack.headers(body, content_type="application/json"))
     assert status == 200
-    assert len(running.store._by_key) == 1  # recorded before the 200 came back
+    assert len(running.store._messages) == 1  # recorded before the 200 came back
     await slack_api.wait_for(lambda: slack_api.cards())
 
 
@@ -42,7 +42,7 @@ async def test_bad_missing_and_stale_signatures_get_401_and_do_nothing(running: 
     for headers, payload in ((bad, body), (missing, body), (stale, body), (good, tampered_body)):
         status, _ = await running.slack.post(payload, headers)
         assert status == 401
-    assert running.store._by_key == {}
+    assert running.store._messages == {}
     assert not slack_api.of("chat.postMessage")
 
 
