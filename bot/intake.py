@@ -98,12 +98,6 @@ def _infer_platform(text: str, ids: dict[str, str]) -> str:
     return "shopee" if "shopee" in ids else "unknown"
 
 
-def find_order_id(text: str) -> str | None:
-    """The first order id, an Amazon one before a Shopee one."""
-    ids = _order_ids(text)
-    return ids.get("amazon") or ids.get("shopee")
-
-
 def _order_ids(text: str) -> dict[str, str]:
     """The first order id of each format; digits are rare in buyer text, so most messages skip the regex."""
     found: dict[str, str] = {}

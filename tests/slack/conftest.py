@@ -3,14 +3,13 @@ OpenAI mocked with respx, and a client that signs requests with the app's signin
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import respx
 from observed_store import ObservedSqlStore
+from pg_schemas import POSTGRES, pg_schema_url
 from slack_fakes import FakeSlack, completion, good_answer
 from slack_harness import Running, StartApp, serve_app
 
@@ -21,13 +20,7 @@ from bot.store.engine import make_engine
 from bot.store.memory import MemoryStore
 from bot.store.migrations import upgrade
 
-PG_URL = os.environ.get("PAYFIX_TEST_POSTGRES_URL", "").strip()
-STORE_BACKENDS = [
-    pytest.param("memory", id="memory"),
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql",
-                 marks=pytest.mark.skipif(not PG_URL, reason="PostgreSQL tests need PAYFIX_TEST_POSTGRES_URL")),
-]  # fmt: skip
+STORE_BACKENDS = [pytest.param("memory", id="memory"), pytest.param("sqlite", id="sqlite"), POSTGRES]
 SIGNING_SECRET = "test-signing-secret-0123456789"
 OPENAI_BASE = "https://openai.test/v1"
 
@@ -67,25 +60,6 @@ def llm_api() -> Iterator[respx.MockRouter]:
         router.post(f"{OPENAI_BASE}/chat/completions", name="chat").mock(return_value=completion(good_answer()))
         router.route(host="127.0.0.1").pass_through()
         yield router
-
-
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose connections use a schema of their own, dropped afterwards."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 TEST_TIMING = Timing(lease_s=30, sweep_interval_s=0.05, shutdown_grace_s=2)

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 import pytest
+from pg_schemas import pg_schema_url
 from serve_harness import FakeOpenAI, FakeSlack
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from store_helpers import BACKENDS, PG_URL, Clock
+from sqlalchemy import Engine
+from store_helpers import BACKENDS, Clock
 
 from bot.config import Settings
 from bot.knowledge import Knowledge, load_knowledge
@@ -34,21 +33,6 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'payfix.db'}"
         return
     yield from pg_schema_url()
-
-
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose connections use a new schema (search_path), so tests never see each other."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

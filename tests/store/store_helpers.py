@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pg_schemas import POSTGRES
 
 from bot.models import DraftResult, Usage
 from bot.store.api import MessageIn
 
-PG_ENV = "PAYFIX_TEST_POSTGRES_URL"
-PG_URL = os.environ.get(PG_ENV, "").strip()
-SKIP_PG = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test); .ci/run sets it"
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(not PG_URL, reason=SKIP_PG)),
-]
+BACKENDS = [pytest.param("sqlite", id="sqlite"), POSTGRES]
 
 
 class Clock:
