@@ -135,14 +135,16 @@ class Engine:
         flags: list[str] | None = None,
     ) -> DraftResult:
         reply = self.fallback.compose(diagnosis, language=self._reply_language(c.language), agent_language=agent_lang)
-        usage = Usage(prompt_tokens=self.prompt_tokens(c, sections), stable_prefix_tokens=self.stable_prefix_tokens)
         return self._result(
             c, agent_lang, source="fallback", reply=reply, started=started, diagnosis=diagnosis,
-            citations=[s.id for s in sections], usage=usage, guard_flags=flags or [], fallback_reason=reason,
+            citations=[s.id for s in sections], guard_flags=flags or [], fallback_reason=reason,
         )  # fmt: skip
 
     def prompt_tokens(self, c: Classified, sections: list[Section]) -> int:
-        """Tokens the LLM would be sent for this draft (system prefix + draft prompt), without re-tokenising."""
+        """Tokens the LLM would be sent for this draft (system prefix + draft prompt), without re-tokenising.
+
+        Not part of a fallback draft's usage: a draft reports what was sent to an LLM (the monthly token
+        figures add these up), and counting a prompt nobody sends costs a tokeniser pass per draft."""
         kb = sum(s.tokens + 8 for s in sections)
         return self.stable_prefix_tokens + self._draft_overhead_tokens + kb + count_tokens(c.redaction.text)
 

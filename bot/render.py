@@ -35,7 +35,10 @@ def render_card(result: DraftResult, knowledge: Knowledge, *, width: int = 100) 
     lines += [f"! {notice}" for notice in result.notices]
     usage = result.usage
     meta = f"{result.source}" + (f" ({result.fallback_reason})" if result.fallback_reason else "")
-    meta += f" · {result.platform} · {usage.prompt_tokens} prompt tokens · {usage.latency_ms:.1f} ms"
+    meta += f" · {result.platform}"
+    if result.source == "llm":
+        meta += f" · {usage.prompt_tokens} prompt tokens"
+    meta += f" · {usage.latency_ms:.1f} ms"
     if result.guard_flags:
         meta += f" · guard: {', '.join(result.guard_flags)}"
     lines.append(f"{lab['meta']}: {meta}")
