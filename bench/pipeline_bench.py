@@ -3,7 +3,8 @@
 Measures (1) `Engine.classify` — intake, redaction, prefilter, language — and (2) `Engine.draft` end to end
 with the KB fallback drafter (retrieval, templates, guard-free fallback, result assembly), per message, with
 no cache anywhere: every timed call sees a different text. Also reports prompt tokens per draft and the
-stable prefix (counted outside the timed calls: an offline draft sends no prompt). Run: `.venv/bin/python bench/pipeline_bench.py` (add `--rounds N`).
+stable prefix (counted outside the timed calls: an offline draft sends no prompt).
+Run: `.venv/bin/python bench/pipeline_bench.py` (add `--rounds N`).
 """
 
 from __future__ import annotations
