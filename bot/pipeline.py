@@ -52,7 +52,7 @@ class Engine:
         self.kb = KnowledgeBase.load(settings.knowledge_dir / "kb", self.knowledge.kb_terms, count_tokens)
         self.templates = load_templates(settings.prompts_dir)
         self.fallback = FallbackDrafter(self.knowledge)
-        self.guard = Guard.from_file(settings.knowledge_dir / "guard.yaml", settings.link_allowlist, self.detector)
+        self.guard = Guard.from_file(settings.knowledge_dir / "guard.yaml", settings.link_allowlist, self.language_of)
         self.llm = llm if llm is not None else _default_llm(settings)
         self.system_prompt = self.templates["system"].render(taxonomy=self._taxonomy_text())
         self.stable_prefix_tokens = count_tokens(self.system_prompt)
@@ -81,6 +81,11 @@ class Engine:
             # the exact error, a notice on the card) goes to the agent; with an LLM, the LLM judges.
             verdict = replace(verdict, is_payment_issue=True, diagnosis="unclear", confidence=0.3)
         return Classified(intake, redaction, verdict, language)
+
+    def language_of(self, text: str) -> Detected:
+        """The language of any text (an LLM's reply, say) by the buyer message's cascade: lexicon votes from
+        the prefilter's markers first, lingua only when they are unclear."""
+        return self.detector.detect(text, self.prefilter.scan(text).lang_votes)
 
     # -- the whole pipeline ------------------------------------------------------------------------------
     async def draft(
