@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
@@ -127,7 +128,7 @@ class LLMClient:
         latency = round((time.perf_counter() - started) * 1000, 1)
         return _parse(raw, usage, attempts=attempts, latency_ms=latency, model=self._model)
 
-    async def _with_retries(self, messages: list[ChatCompletionMessageParam]) -> tuple[str, Any, int]:
+    async def _with_retries(self, messages: list[ChatCompletionMessageParam]) -> tuple[str, dict[str, Any], int]:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
             stop=stop_after_attempt(self._policy.max_attempts) | stop_after_delay(self._policy.total_budget_s),
@@ -145,22 +146,35 @@ class LLMClient:
                 return content, usage, attempts
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _call(self, messages: list[ChatCompletionMessageParam]) -> tuple[str, Any]:
+    async def _call(self, messages: list[ChatCompletionMessageParam]) -> tuple[str, dict[str, Any]]:
+        """POST /chat/completions through the client's generic `post`: the same request `chat.completions.create`
+        sends (auth, base URL, timeouts, the SDK's typed errors for 4xx/5xx), without its two costly steps for
+        a body we build ourselves — re-validating the parameters (a recursive walk over TypedDict unions) and
+        building pydantic models of the answer. Together ~0.7 ms of CPU a call, which a burst of 200 drafts
+        pays on one event loop before the last LLM request can leave."""
         schema = self._schema_supported
+        body = {
+            "model": self._model,
+            "messages": messages,
+            "response_format": JSON_SCHEMA_FORMAT if schema else JSON_OBJECT_FORMAT,
+            "temperature": 0.2,
+        }
         try:
-            response = await self._client.chat.completions.create(
-                model=self._model,
-                messages=messages,
-                response_format=JSON_SCHEMA_FORMAT if schema else JSON_OBJECT_FORMAT,
-                temperature=0.2,
-            )
+            response = await self._client.post("/chat/completions", body=body, cast_to=httpx.Response)
         except (openai.BadRequestError, openai.InternalServerError) as exc:
             if schema and _mentions_format(exc):
                 raise _SchemaRejected from exc
             raise
-        if not response.choices:
+        try:
+            data = json.loads(response.content)
+            choices = data.get("choices") or []
+            content = (choices[0].get("message") or {}).get("content") if choices else None
+        except (ValueError, AttributeError, TypeError):
+            raise LLMUnavailable("invalid_response") from None
+        if not choices:
             raise LLMUnavailable("empty_response")
-        return response.choices[0].message.content or "", response.usage
+        usage = data.get("usage")
+        return content if isinstance(content, str) else "", usage if isinstance(usage, dict) else {}
 
 
 def _mentions_format(exc: openai.APIStatusError) -> bool:
@@ -171,14 +185,14 @@ def _mentions_format(exc: openai.APIStatusError) -> bool:
     return exc.status_code == 500 and any(k in text for k in ("json_schema", "response_format", "schema", "grammar"))
 
 
-def _parse(raw: str, usage: Any, *, attempts: int, latency_ms: float, model: str) -> LLMAnswer:
+def _parse(raw: str, usage: dict[str, Any], *, attempts: int, latency_ms: float, model: str) -> LLMAnswer:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError:
         raise LLMUnavailable("invalid_json") from None
     if not isinstance(data, dict) or not _valid(data):
         raise LLMUnavailable("off_schema")
-    details = getattr(usage, "prompt_tokens_details", None)
+    details = usage.get("prompt_tokens_details") or {}
     return LLMAnswer(
         diagnosis=data["diagnosis"],
         confidence=max(0.0, min(1.0, float(data["confidence"]))),
@@ -186,14 +200,19 @@ def _parse(raw: str, usage: Any, *, attempts: int, latency_ms: float, model: str
         reply_translation=data["reply_translation"].strip(),
         citations=[c for c in data["citations"] if isinstance(c, str)],
         usage=Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            cached_tokens=getattr(details, "cached_tokens", 0) or 0,
+            prompt_tokens=_count(usage.get("prompt_tokens")),
+            completion_tokens=_count(usage.get("completion_tokens")),
+            cached_tokens=_count(details.get("cached_tokens") if isinstance(details, dict) else 0),
             latency_ms=latency_ms,
             attempts=attempts,
         ),
         model=model,
     )
+
+
+def _count(value: Any) -> int:
+    """A token count from the server's usage block; servers that omit or garble it count as 0."""
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def _valid(data: dict[str, Any]) -> bool:

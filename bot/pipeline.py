@@ -89,12 +89,15 @@ class Engine:
 
     # -- the whole pipeline ------------------------------------------------------------------------------
     async def draft(
-        self, text: str, *, platform: str = "auto", agent_language: str | None = None, force: bool = False
-    ) -> DraftResult:
-        """Draft a reply. Not a payment problem (and not `force`) → a `prefilter` result with no reply."""
+        self, text: str, *, platform: str = "auto", agent_language: str | None = None, force: bool = False,
+        classified: Classified | None = None,
+    ) -> DraftResult:  # fmt: skip
+        """Draft a reply. Not a payment problem (and not `force`) → a `prefilter` result with no reply.
+        `classified`: steps 1–4 already run on this text with this platform (the Slack flow decides its
+        :eyes: on them first), so they are not run twice."""
         started = time.perf_counter()
         agent_lang = agent_language or self.settings.agent_language or "zh-CN"
-        c = self.classify(text, platform=platform)
+        c = classified or self.classify(text, platform=platform)
         if not c.verdict.is_payment_issue and not force:
             return self._result(c, agent_lang, source="prefilter", reply=("", ""), started=started)
         diagnosis = c.verdict.diagnosis if c.verdict.is_payment_issue else "unclear"

@@ -92,23 +92,21 @@ async def draft_message(deps: Deps, message: StoredMessage) -> None:
 
 
 async def _draft(deps: Deps, message: StoredMessage) -> str:
-    if not message.force and (not _about_payment(deps, message) or await _link_duplicate(deps, message)):
+    # The engine's LLM-free verdict on the stored (clean, redacted) text decides the :eyes: before any LLM
+    # call. Language detection is part of it: a message in a language payfix has no rules for is passed on.
+    classified = deps.engine.classify(message.text, platform=message.platform)
+    payment = classified.verdict.is_payment_issue
+    if not message.force and (not payment or await _link_duplicate(deps, message)):
         return "skipped"
     deps.tasks.spawn(_react(deps, message), name=f"eyes:{message.id}")
     language = message.agent_language or await deps.people.language(message.user)
     result = await deps.engine.draft(
-        message.text, platform=message.platform, agent_language=language, force=message.force
+        message.text, platform=message.platform, agent_language=language, force=message.force, classified=classified
     )
     if result.source == "prefilter":
         return "skipped"
     await post_draft(deps, message, result)
     return "drafted"
-
-
-def _about_payment(deps: Deps, message: StoredMessage) -> bool:
-    """The engine's LLM-free verdict on the stored (clean, redacted) text: decides the :eyes: before any LLM
-    call. Language detection is part of it: a message in a language payfix has no rules for is passed on."""
-    return deps.engine.classify(message.text).verdict.is_payment_issue
 
 
 async def post_draft(deps: Deps, message: StoredMessage, result: DraftResult) -> StoredDraft:
