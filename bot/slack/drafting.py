@@ -2,7 +2,7 @@
 
 ack phase   redact → store.record_message (idempotent on the Slack event id; leased to this worker) → HTTP 200
 background  prefilter → duplicate? → :eyes: → engine.draft → save_draft → card in thread
-            → set_posted → mark drafted
+            → set_posted + mark drafted (one write)
 sweeper     claim_pending every few seconds and at start-up: messages recorded but never drafted
             (a crash after the ack, a lease that expired on another replica) are drafted then.
 """
@@ -88,7 +88,8 @@ async def draft_message(deps: Deps, message: StoredMessage) -> None:
         language = await deps.people.language(message.user)
         text = deps.ui(language)["slack_error_draft_failed"]
         await post_in_thread(deps, channel=message.channel, thread_ts=message.ts, text=text)
-    await deps.store.mark_message(message_id=message.id, status=status)
+    if status != "drafted":  # a drafted message was marked with its card's position (post_draft)
+        await deps.store.mark_message(message_id=message.id, status=status)
 
 
 async def _draft(deps: Deps, message: StoredMessage) -> str:
@@ -105,12 +106,15 @@ async def _draft(deps: Deps, message: StoredMessage) -> str:
     )
     if result.source == "prefilter":
         return "skipped"
-    await post_draft(deps, message, result)
+    await post_draft(deps, message, result, mark="drafted")
     return "drafted"
 
 
-async def post_draft(deps: Deps, message: StoredMessage, result: DraftResult) -> StoredDraft:
-    """Save the next version, post its card in the message's thread, remember where the card is."""
+async def post_draft(
+    deps: Deps, message: StoredMessage, result: DraftResult, *, mark: str | None = None
+) -> StoredDraft:
+    """Save the next version, post its card in the message's thread, remember where the card is (and, with
+    `mark`, the message's terminal status in the same write)."""
     draft = await deps.store.save_draft(message_id=message.id, result=result)
     strings = deps.ui(result.agent_language)
     label = deps.label(result.diagnosis, result.agent_language)
@@ -119,7 +123,7 @@ async def post_draft(deps: Deps, message: StoredMessage, result: DraftResult) ->
         channel=message.channel, thread_ts=message.ts, blocks=blocks, text=ui.card_fallback_text(strings, label),
         unfurl_links=False, unfurl_media=False,
     )  # fmt: skip
-    await deps.store.set_posted(draft_id=draft.id, channel=str(posted["channel"]), ts=str(posted["ts"]))
+    await deps.store.set_posted(draft_id=draft.id, channel=str(posted["channel"]), ts=str(posted["ts"]), mark=mark)
     return draft
 
 

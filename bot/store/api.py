@@ -124,7 +124,9 @@ class Store(Protocol):
         """Store the next version of a draft for the message (version = previous + 1)."""
         ...
 
-    async def set_posted(self, *, draft_id: int, channel: str, ts: str) -> None:
+    async def set_posted(self, *, draft_id: int, channel: str, ts: str, mark: str | None = None) -> None:
+        """Where the draft's card is in Slack; `mark` also sets its message's terminal status, in the same
+        write (the first card of a message is its last step)."""
         ...
 
     async def get_draft(self, draft_id: int) -> StoredDraft | None:

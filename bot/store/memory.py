@@ -138,9 +138,13 @@ class MemoryStore:
         versions.append(draft.id)
         return draft
 
-    async def set_posted(self, *, draft_id: int, channel: str, ts: str) -> None:
+    async def set_posted(self, *, draft_id: int, channel: str, ts: str, mark: str | None = None) -> None:
+        if mark is not None and mark not in _TERMINAL:
+            raise ValueError(f"not a terminal message status: {mark!r}")
         self._drafts[draft_id] = replace(self._drafts[draft_id], posted_channel=channel, posted_ts=ts)
         self._by_post[(channel, ts)] = draft_id
+        if mark is not None:
+            await self.mark_message(message_id=self._drafts[draft_id].message_id, status=mark)
 
     async def get_draft(self, draft_id: int) -> StoredDraft | None:
         return self._drafts.get(draft_id)
