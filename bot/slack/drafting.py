@@ -97,7 +97,7 @@ async def _draft(deps: Deps, message: StoredMessage) -> str:
     # call. Language detection is part of it: a message in a language payfix has no rules for is passed on.
     classified = deps.engine.classify(message.text, platform=message.platform)
     payment = classified.verdict.is_payment_issue
-    if not message.force and (not payment or await _link_duplicate(deps, message)):
+    if not message.force and (not payment or (message.maybe_duplicate and await _link_duplicate(deps, message))):
         return "skipped"
     deps.tasks.spawn(_react(deps, message), name=f"eyes:{message.id}")
     language = message.agent_language or await deps.people.language(message.user)

@@ -13,7 +13,7 @@ The lifecycle of a buyer message:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -62,6 +62,9 @@ class StoredMessage:
     force: bool
     received_at: datetime
     status: str  # pending | drafting | drafted | skipped | failed
+    # False only when the recording write saw no earlier message with this text in this channel: then the
+    # draft needs no duplicate lookup. Rows read back later do not know, and say True. A hint, not row data.
+    maybe_duplicate: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,8 +76,9 @@ class MemoryStore:
         if claim is not None:
             row = self._lease(row, claim.worker, claim.lease_s)
         self._by_key[message.event_key] = row.id
-        self._by_content.setdefault((row.channel, row.content_hash), []).append(row.id)
-        return row, True
+        earlier = self._by_content.setdefault((row.channel, row.content_hash), [])
+        earlier.append(row.id)
+        return replace(row, maybe_duplicate=len(earlier) > 1), True
 
     async def find_recent_duplicate(
         self, *, channel: str, content_hash: str, within_s: int, exclude_id: int

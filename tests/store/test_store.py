@@ -118,6 +118,19 @@ async def test_recent_duplicates_are_found_per_channel_and_window(store: SqlStor
                                              exclude_id=second.id) is None  # fmt: skip
 
 
+async def test_recording_says_whether_an_earlier_copy_exists(store: SqlStore) -> None:
+    """The ack's write tells the draft whether a duplicate lookup is needed at all: only for a text already
+    seen in the same channel (in an earlier batch or the same one)."""
+    first, _ = await store.record_message(message("Ev1"))
+    elsewhere, _ = await store.record_message(message("Ev2", channel="C2"))
+    other, _ = await store.record_message(message("Ev3", text="my otp never arrives"))
+    (second, _), (third, _) = await asyncio.gather(
+        store.record_message(message("Ev4")), store.record_message(message("Ev5"))
+    )
+    assert [r.maybe_duplicate for r in (first, elsewhere, other, second, third)] == [False, False, False, True, True]
+    assert (await store.get_message(first.id)) == first  # a hint of the write, not part of the row
+
+
 async def test_decisions_are_kept_once_with_who_when_and_the_edit(store: SqlStore, clock: Clock) -> None:
     row, _ = await store.record_message(message("Ev1"))
     draft = await store.save_draft(message_id=row.id, result=draft_result())
