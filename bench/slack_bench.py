@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +107,8 @@ def start_app(
     env.pop("SLACK_APP_TOKEN", None)
     payfix = [str(Path(sys.executable).parent / "payfix"), "serve"]
     command = payfix if args.store == "sql" else [sys.executable, __file__, "--serve-with-memory-store"]
+    if args.app == "floor":
+        command = [sys.executable, str(Path(__file__).with_name("slack_floor.py"))]
     log = (tmp / "serve.log").open("wb")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -222,6 +225,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     draft_s = [cards[ts] - start for ts, (start, _, _, _) in acks.items()]
     return {
         "events": args.events, "llm_delay_s": args.llm_delay, "concurrency": args.concurrency, "store": args.store,
+        "app": args.app,
         "statuses": sorted({st for *_, st in acks.values()}), "drafted": len(cards), "llm_calls": len(llm_calls),
         "ack_from_start_p99_ms": pct(from_start_ms, 0.99),
         "ack_p50_ms": pct(ack_ms, 0.5), "ack_p99_ms": pct(ack_ms, 0.99), "ack_max_ms": max(ack_ms),
@@ -259,16 +263,17 @@ def _cards(slack: FakeSlack, wanted: dict[str, Any]) -> dict[str, float] | None:
 
 
 def report(r: dict[str, Any], command: str) -> str:
+    app = "the floor app (`bench/slack_floor.py`)" if r["app"] == "floor" else "the app"
     goal_draft = 1.08 * r["llm_delay_s"]
     ok_ack = "✅" if r["ack_p99_ms"] <= 50 else "❌"
     ok_draft = "✅" if r["draft_p99_s"] <= goal_draft else "❌"
     return "\n".join([
         f"## Slack app: {r['events']} simultaneous message events, LLM mocked at {r['llm_delay_s']:g} s, "
-        f"{STORES[r['store']]}",
+        f"{STORES[r['store']] if r['app'] == 'payfix' else 'bare stack, no store'}",
         "",
         f"Command: `{command}`",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-        f"the app in its own process (`payfix serve`: uvicorn + Bolt AsyncApp), "
+        f"{app} in its own process (uvicorn + Bolt AsyncApp), "
         f"PAYFIX_LLM_CONCURRENCY={r['concurrency']}.",
         "",
         "| measure | p50 | p99 | max | goal |",
@@ -282,7 +287,7 @@ def report(r: dict[str, Any], command: str) -> str:
         "",
         f"Drafted {r['drafted']}/{r['events']}; LLM requests {r['llm_calls']} (the first reached the LLM "
         f"{r['llm_sent_s'][0]:.3f} s after the burst began, the last {r['llm_sent_s'][1]:.3f} s); the app used "
-        f"{r['app_cpu_s']:.2f} s of CPU for the burst; HTTP statuses {r['statuses']}; after SIGTERM `payfix serve` "
+        f"{r['app_cpu_s']:.2f} s of CPU for the burst; HTTP statuses {r['statuses']}; after SIGTERM {app} "
         f"drained and exited by the signal (code {r['serve_exit_code']}). Load average before the burst: "
         f"{r['load_before']:.2f} on {os.cpu_count()} CPUs.",
         "",
@@ -297,12 +302,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
     parser.add_argument("--log", type=Path, help="keep the log of `payfix serve` here")
     parser.add_argument("--store", choices=STORES, default="memory")
+    parser.add_argument("--app", choices=("payfix", "floor"), default="payfix",
+                        help="floor: bench/slack_floor.py, the bare Bolt + openai + slack-sdk stack")  # fmt: skip
     parser.add_argument("--serve-with-memory-store", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_with_memory_store:
         serve_with_memory_store()
         return
-    result = asyncio.run(run(args))
+    result = uvloop.run(run(args))  # the harness (client and both fakes) shares the cores: the faster loop
     text = report(result, "python bench/slack_bench.py " + shlex.join(sys.argv[1:]))
     print(text)
     if args.out:
