@@ -57,7 +57,7 @@ class LanguageDetector:
         self._supported = set(packs)
         self._han = [code for code, p in packs.items() if p.script == "han"]
         self._by_script = {p.script: code for code, p in packs.items() if p.script in ("thai", "kana")}
-        self._latin = [code for code, p in packs.items() if p.script == "latin"]
+        self._latin_codes = frozenset(code for code, p in packs.items() if p.script == "latin")
         self._lingua_to_code = {p.lingua: code for code, p in packs.items() if p.lingua and p.script == "latin"}
         self._code_to_lingua = {code: name for name, code in self._lingua_to_code.items()}
         self._preload = preload
@@ -93,7 +93,8 @@ class LanguageDetector:
         return Detected(best, True, "script")
 
     def _latin_language(self, text: str, votes: dict[str, float]) -> Detected:
-        ranked = sorted(((votes.get(c, 0.0), c) for c in self._latin), reverse=True)
+        latin = self._latin_codes
+        ranked = sorted([(v, c) for c, v in votes.items() if c in latin], reverse=True) or [(0.0, "")]
         (top, code), (second, _) = ranked[0], ranked[1] if len(ranked) > 1 else (0.0, "")
         clear = top >= 2.0 * second or (top - second >= 4.0 and top >= 1.4 * second)
         dense = top >= 0.25 * len(text.split())

@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What the draft cost: tokens (from the API when the LLM ran, else our count of the prompt) and time."""
+    """What the draft cost: the tokens the LLM reported (none when no LLM answered) and time."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0

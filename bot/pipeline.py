@@ -58,6 +58,7 @@ class Engine:
         self.stable_prefix_tokens = count_tokens(self.system_prompt)
         # Tokens of the draft template around its variables, counted once: per draft only the buyer text is
         # tokenised (KB sections carry their counts), which keeps tiktoken off the hot path.
+        self._steps: dict[tuple[str, str], tuple[str, ...]] = {}
         empty = dict.fromkeys(self.templates["draft"].variables, "")
         self._draft_overhead_tokens = count_tokens(self.templates["draft"].render(**empty)) + 40
 
@@ -177,8 +178,12 @@ class Engine:
     ) -> DraftResult:
         tag = self.knowledge.tags[diagnosis or c.verdict.diagnosis]
         notices = self._notices(c, agent_lang) if source != "prefilter" else []
-        base = usage or Usage(stable_prefix_tokens=self.stable_prefix_tokens)
         latency = round((time.perf_counter() - started) * 1000, 3)
+        if usage is None:
+            usage = Usage(stable_prefix_tokens=self.stable_prefix_tokens, latency_ms=latency)
+        else:
+            usage = Usage(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens,
+                          self.stable_prefix_tokens, latency, usage.attempts)  # fmt: skip
         return DraftResult(
             is_payment_issue=c.verdict.is_payment_issue,
             diagnosis=tag.id,
@@ -191,14 +196,11 @@ class Engine:
             reply_translation=reply[1],
             agent_language=agent_lang,
             citations=citations or [],
-            next_actions=[self.knowledge.action_text(a, agent_lang) for a in tag.next_actions],
+            next_actions=list(self._next_actions(tag.id, agent_lang)),
             follow_up_hours=tag.follow_up_hours,
             source=source,
             guard_flags=guard_flags or [],
-            usage=Usage(
-                base.prompt_tokens, base.completion_tokens, base.cached_tokens, self.stable_prefix_tokens, latency,
-                base.attempts,
-            ),
+            usage=usage,
             model=model,
             order_id=c.intake.order_id,
             redactions=dict(c.redaction.counts),
@@ -206,6 +208,15 @@ class Engine:
             fallback_reason=fallback_reason,
             text=c.redaction.text,
         )
+
+    def _next_actions(self, tag: str, agent_lang: str) -> tuple[str, ...]:
+        """The agent's steps for a tag, in the agent's language: static data, looked up once per pair."""
+        key = (tag, agent_lang)
+        steps = self._steps.get(key)
+        if steps is None:
+            steps = tuple(self.knowledge.action_text(a, agent_lang) for a in self.knowledge.tags[tag].next_actions)
+            self._steps[key] = steps
+        return steps
 
     def _notices(self, c: Classified, agent_lang: str) -> list[str]:
         if not c.intake.truncated_from and c.language.supported:

@@ -103,17 +103,15 @@ class Prefilter:
         if "[" in text:  # "[CARD]" says nothing about the problem; as a word it would ("card", "cvv", "otp")
             text = PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
         folded = fold(text)
-        scan = Scan()
+        votes: dict[str, float] = {}
         found: dict[tuple[str, str, int, int], _Found] = {}
         unsegmented = _UNSEGMENTED_LETTER.search(folded) is not None
         # The word view: index i + 1 is character i of the text, so every word has a space on both sides.
         view = f" {_UNSEGMENTED_LETTER.sub(' ', folded) if unsegmented else folded} "
-        self._collect(scan.lang_votes, found, self._words.iter(view), view)
+        self._collect(votes, found, self._words.iter(view), view)
         if unsegmented and self._has_substrings:
-            self._collect(scan.lang_votes, found, self._substrings.iter(folded), view)
-        for (_, _, start, _), (entry, stop) in found.items():
-            _add(scan, entry, start, stop, text[start:stop])
-        return scan
+            self._collect(votes, found, self._substrings.iter(folded), view)
+        return _summed(found, votes, text)
 
     @staticmethod
     def _collect(
@@ -200,15 +198,23 @@ def _group(key: str, entries: list[_Entry]) -> _Group:
     return _Group(offset, length, prefix, votes, scoring)
 
 
-def _add(scan: Scan, e: _Entry, start: int, stop: int, original: str) -> None:
-    if e.kind == "tag":
-        scan.spans.setdefault(e.target, []).append((start, stop, e.weight))
-        scan.evidence.append(original)
-    elif e.kind == "ctx":
-        scan.context += 1.0
-    elif e.kind == "neg":
-        scan.negative_spans.append((start, stop, e.weight))
-        scan.negative_evidence.append(original)
+def _summed(found: dict[tuple[str, str, int, int], _Found], votes: dict[str, float], text: str) -> Scan:
+    """The distinct phrases found, as spans per tag, negative spans, context count and the buyer's words."""
+    spans: dict[str, list[tuple[int, int, float]]] = {}
+    negative: list[tuple[int, int, float]] = []
+    evidence: list[str] = []
+    negative_evidence: list[str] = []
+    context = 0.0
+    for (kind, target, start, _), (entry, stop) in found.items():
+        if kind == "tag":
+            spans.setdefault(target, []).append((start, stop, entry.weight))
+            evidence.append(text[start:stop])
+        elif kind == "neg":
+            negative.append((start, stop, entry.weight))
+            negative_evidence.append(text[start:stop])
+        elif kind == "ctx":
+            context += 1.0
+    return Scan(spans, negative, context, votes, evidence, negative_evidence)
 
 
 def _merged(spans: list[tuple[int, int, float]]) -> float:
