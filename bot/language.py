@@ -61,13 +61,8 @@ class LanguageDetector:
         self._lingua_to_code = {p.lingua: code for code, p in packs.items() if p.lingua and p.script == "latin"}
         self._code_to_lingua = {code: name for name, code in self._lingua_to_code.items()}
         self._preload = preload
-        # Which language at all, served or not: trigram models only (lingua's low-accuracy mode, ~5x cheaper
-        # over 18 languages). When it names one of ours, the high-accuracy models decide between it and the
-        # languages the lexicon voted for (`_narrowed`), so Malay vs Indonesian keeps the full models.
-        self._lingua = self._build([*self._lingua_to_code, *_UNSERVED], low_accuracy=True)
+        self._lingua = self._build([*self._lingua_to_code, *_UNSERVED])
         self._narrow: dict[tuple[str, ...], LanguageDetector_] = {}
-        if preload:  # the full models of every served language, loaded now rather than on a first draft
-            self._narrowed(tuple(sorted(self._code_to_lingua)))
 
     def detect(self, text: str, votes: dict[str, float]) -> Detected:
         if not _NON_LATIN.search(text):  # most messages: one search instead of counting four scripts
@@ -111,15 +106,9 @@ class LanguageDetector:
         # lingua's cost grows with length and its verdict settles within the first sentences; and with the
         # number of candidate languages, so when the lexicon narrowed it down, only those few are compared.
         candidates = tuple(sorted(c for v, c in ranked if v > 0 and v >= top / 2))
-        sample = text[:LINGUA_MAX_CHARS]
-        if top >= 2.0 and len(candidates) >= 2 and dense:
-            found = self._narrowed(candidates).detect_language_of(sample)
-        else:  # sparse votes may be a language we do not serve: every language, unserved ones included
-            found = self._lingua.detect_language_of(sample)
-            served = self._lingua_to_code.get(found.name) if found is not None else None
-            voted = {c for v, c in ranked if v > 0}
-            if served is not None and voted - {served}:
-                found = self._narrowed(tuple(sorted(voted | {served}))).detect_language_of(sample)
+        # Sparse votes may be a language we do not serve: then every language, unserved ones included.
+        detector = self._lingua if top < 2.0 or len(candidates) < 2 or not dense else self._narrowed(candidates)
+        found = detector.detect_language_of(text[:LINGUA_MAX_CHARS])
         if found is None:
             return Detected(code if top > 0 else FALLBACK_LANGUAGE, True, "default")
         mapped = self._lingua_to_code.get(found.name)
@@ -132,10 +121,8 @@ class LanguageDetector:
             self._narrow[codes] = self._build([self._code_to_lingua[c] for c in codes])
         return self._narrow[codes]
 
-    def _build(self, names: list[str], *, low_accuracy: bool = False) -> LanguageDetector_:
+    def _build(self, names: list[str]) -> LanguageDetector_:
         """A lingua detector over `names`. Models are shared between detectors; a server preloads them all at
         start (steady latency), a one-shot CLI run loads only the ones a message needs (fast start)."""
         builder = LanguageDetectorBuilder.from_languages(*[getattr(Language, name) for name in names])
-        if low_accuracy:
-            builder = builder.with_low_accuracy_mode()
         return (builder.with_preloaded_language_models() if self._preload else builder).build()
