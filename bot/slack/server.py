@@ -9,6 +9,7 @@ drains background drafts.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 from collections.abc import Callable
@@ -75,6 +76,11 @@ async def serve(settings: Settings, port: int, *, store: Store | None = None) ->
     engine = Engine(settings, llm=llm)
     store = store or open_store(settings)  # migrates the schema; an unreachable database fails here, at start
     app = build_app(settings, engine, store, hooks=storage_hooks(settings, store, engine))
+    # Everything built so far lives as long as the process: ~300,000 objects (rules, KB, templates) that
+    # every full garbage collection would walk again — a ~40 ms pause, longer with cold caches, landing in
+    # the middle of a burst of events. Frozen, the collector only looks at what requests allocate.
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         asgi_for(settings, app), host="0.0.0.0", port=port, lifespan="on", log_level="info",
         timeout_graceful_shutdown=int(app.deps.timing.shutdown_grace_s), backlog=2048, access_log=False,
