@@ -72,6 +72,24 @@ async def test_garbage_or_off_schema_output_falls_back(
     assert result.reply and "CVV" in result.reply
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html>502 Bad Gateway</html>", "invalid_response"),  # a proxy's page with status 200
+        (json.dumps({"choices": []}).encode(), "empty_response"),
+        (json.dumps({"choices": "nope"}).encode(), "invalid_response"),
+    ],
+)
+async def test_a_broken_response_envelope_falls_back(
+    llm_engine: Engine, openai_mock: respx.MockRouter, body: bytes, reason: str
+) -> None:
+    """Not only the answer inside: the server's JSON around it can be wrong too, and is never trusted."""
+    openai_mock.post("/chat/completions").mock(return_value=httpx.Response(200, content=body))
+    result = await llm_engine.draft(DECLINED)
+    assert result.source == "fallback" and result.fallback_reason == reason
+    assert result.usage.prompt_tokens == 0  # nothing answered: no tokens reported
+
+
 async def test_server_down_falls_back_after_bounded_attempts(llm_engine: Engine, openai_mock: respx.MockRouter) -> None:
     route = openai_mock.post("/chat/completions").mock(return_value=httpx.Response(503))
     result = await llm_engine.draft(DECLINED)

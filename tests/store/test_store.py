@@ -118,6 +118,17 @@ async def test_recent_duplicates_are_found_per_channel_and_window(store: SqlStor
                                              exclude_id=second.id) is None  # fmt: skip
 
 
+async def test_posting_the_first_card_can_close_its_message_in_the_same_write(store: SqlStore) -> None:
+    row, _ = await store.record_message(message("Ev1"))
+    draft = await store.save_draft(message_id=row.id, result=draft_result())
+    with pytest.raises(ValueError):
+        await store.set_posted(draft_id=draft.id, channel="C1", ts="5.5", mark="drafting")  # not terminal
+    await store.set_posted(draft_id=draft.id, channel="C1", ts="5.5", mark="drafted")
+    stored = await store.get_message(row.id)
+    assert stored is not None and stored.status == "drafted"
+    assert (await store.get_draft_by_post(channel="C1", ts="5.5")) == await store.get_draft(draft.id)
+
+
 async def test_recording_says_whether_an_earlier_copy_exists(store: SqlStore) -> None:
     """The ack's write tells the draft whether a duplicate lookup is needed at all: only for a text already
     seen in the same channel (in an earlier batch or the same one)."""
