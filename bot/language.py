@@ -22,7 +22,7 @@ from lingua import Language, LanguageDetectorBuilder
 from lingua import LanguageDetector as LanguageDetector_
 
 from bot.knowledge import Knowledge
-from bot.redact import PLACEHOLDER
+from bot.redact import without_placeholders
 
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
 _KANA = re.compile(r"[\u3040-\u30FF\u31F0-\u31FF\uFF66-\uFF9F]")
@@ -109,9 +109,7 @@ class LanguageDetector:
         candidates = tuple(sorted(c for v, c in ranked if v > 0 and v >= top / 2))
         # Sparse votes may be a language we do not serve: then every language, unserved ones included.
         detector = self._lingua if top < 2.0 or len(candidates) < 2 or not dense else self._narrowed(candidates)
-        # "[CARD]" and "[OTP]" are the redactor's words, not the buyer's: lingua must not read them.
-        sample = PLACEHOLDER.sub(" ", text) if "[" in text else text
-        found = detector.detect_language_of(sample[:LINGUA_MAX_CHARS])
+        found = detector.detect_language_of(without_placeholders(text)[:LINGUA_MAX_CHARS])
         if found is None:
             return Detected(code if top > 0 else FALLBACK_LANGUAGE, True, "default")
         mapped = self._lingua_to_code.get(found.name)

@@ -56,9 +56,9 @@ class Engine:
         self.llm = llm if llm is not None else _default_llm(settings)
         self.system_prompt = self.templates["system"].render(taxonomy=self._taxonomy_text())
         self.stable_prefix_tokens = count_tokens(self.system_prompt)
+        self._steps: dict[tuple[str, str], tuple[str, ...]] = {}  # (tag, agent language) → the agent's steps
         # Tokens of the draft template around its variables, counted once: per draft only the buyer text is
         # tokenised (KB sections carry their counts), which keeps tiktoken off the hot path.
-        self._steps: dict[tuple[str, str], tuple[str, ...]] = {}
         empty = dict.fromkeys(self.templates["draft"].variables, "")
         self._draft_overhead_tokens = count_tokens(self.templates["draft"].render(**empty)) + 40
 

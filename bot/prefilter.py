@@ -22,7 +22,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from bot.knowledge import PAYMENT_TAGS, Knowledge, LanguagePack
-from bot.redact import PLACEHOLDER
+from bot.redact import without_placeholders
 from bot.textnorm import fold
 
 _UNSEGMENTED_LETTER = re.compile(r"[\u0e00-\u0e7f\u2e80-\U0010ffff]")  # Thai, CJK: boundaries for Latin words
@@ -100,8 +100,7 @@ class Prefilter:
 
     def scan(self, text: str) -> Scan:
         """Find every rule phrase in `text` (already NFC-normalised) and add up the evidence."""
-        if "[" in text:  # "[CARD]" says nothing about the problem; as a word it would ("card", "cvv", "otp")
-            text = PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+        text = without_placeholders(text)  # as words, "[CARD]" would vote ("card", "cvv", "otp")
         folded = fold(text)
         votes: dict[str, float] = {}
         found: dict[tuple[str, str, int, int], _Found] = {}

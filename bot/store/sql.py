@@ -57,11 +57,12 @@ _TERMINAL = ("drafted", "skipped", "failed")
 _DRAFTS = cast(Table, DraftRow.__table__)
 # The statements every draft runs, built once: on the hot path an ORM session's set-up, unit of work and a
 # statement's construction cost more than SQLite executing it (~1.5 ms of CPU a draft, measured).
-_MARK = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id")).values(
+_DONE: dict[str, Any] = dict(  # a terminal status: the lease is over
     status=bindparam("new_status"), lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
+_MARK = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id")).values(**_DONE)
 _MARK_BY_DRAFT = update(_MESSAGES).where(
     _MESSAGES.c.id == select(_DRAFTS.c.message_id).where(_DRAFTS.c.id == bindparam("draft_id")).scalar_subquery()
-).values(status=bindparam("new_status"), lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
+).values(**_DONE)
 _POSTED = update(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id")).values(
     posted_channel=bindparam("channel"), posted_ts=bindparam("ts"))
 _LATEST_VERSION = select(func.max(_DRAFTS.c.version)).where(_DRAFTS.c.message_id == bindparam("message_id"))
