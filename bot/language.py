@@ -39,6 +39,7 @@ _OTHER_SCRIPTS = {
 _UNSERVED = ("FRENCH", "ITALIAN", "DUTCH", "TURKISH", "POLISH", "SWEDISH", "ROMANIAN", "CZECH")
 FALLBACK_LANGUAGE = "en"
 LINGUA_MAX_CHARS = 160
+SHORTLIST = 3  # languages the trigram screen passes on to the full models
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,11 @@ class LanguageDetector:
         self._lingua_to_code = {p.lingua: code for code, p in packs.items() if p.lingua and p.script == "latin"}
         self._code_to_lingua = {code: name for name, code in self._lingua_to_code.items()}
         self._preload = preload
-        self._lingua = self._build([*self._lingua_to_code, *_UNSERVED])
+        everyone = [*self._lingua_to_code, *_UNSERVED]
+        self._screen = self._build(everyone, low_accuracy=True)
         self._narrow: dict[tuple[str, ...], LanguageDetector_] = {}
+        if preload:
+            self._build(everyone)  # load every full model now: no first-use stall in a server
 
     def detect(self, text: str, votes: dict[str, float]) -> Detected:
         if not _NON_LATIN.search(text):  # most messages: one search instead of counting four scripts
@@ -107,9 +111,14 @@ class LanguageDetector:
         # lingua's cost grows with length and its verdict settles within the first sentences; and with the
         # number of candidate languages, so when the lexicon narrowed it down, only those few are compared.
         candidates = tuple(sorted(c for v, c in ranked if v > 0 and v >= top / 2))
-        # Sparse votes may be a language we do not serve: then every language, unserved ones included.
-        detector = self._lingua if top < 2.0 or len(candidates) < 2 or not dense else self._narrowed(candidates)
-        found = detector.detect_language_of(without_placeholders(text)[:LINGUA_MAX_CHARS])
+        sample = without_placeholders(text)[:LINGUA_MAX_CHARS]
+        names = tuple(self._code_to_lingua[c] for c in candidates)
+        if top < 2.0 or len(candidates) < 2 or not dense:
+            # Sparse votes may be a language we do not serve: every language is in the running, unserved
+            # ones included. lingua's trigram models screen them all (a fifth of the lookups), and its full
+            # models then judge only the screen's shortlist and the lexicon's candidates.
+            names = self._shortlist(sample, names)
+        found = self._narrowed(names).detect_language_of(sample) if names else None
         if found is None:
             return Detected(code if top > 0 else FALLBACK_LANGUAGE, True, "default")
         mapped = self._lingua_to_code.get(found.name)
@@ -117,13 +126,20 @@ class LanguageDetector:
             return Detected(found.iso_code_639_1.name.lower(), False, "lingua")
         return Detected(mapped, True, "lingua")
 
-    def _narrowed(self, codes: tuple[str, ...]) -> LanguageDetector_:
-        if codes not in self._narrow:
-            self._narrow[codes] = self._build([self._code_to_lingua[c] for c in codes])
-        return self._narrow[codes]
+    def _shortlist(self, sample: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        ranked = self._screen.compute_language_confidence_values(sample)
+        return tuple(sorted({*names, *(c.language.name for c in ranked[:SHORTLIST] if c.value > 0)}))
 
-    def _build(self, names: list[str]) -> LanguageDetector_:
+    def _narrowed(self, names: tuple[str, ...]) -> LanguageDetector_:
+        """A detector over a few lingua languages, built on first use (the models are shared)."""
+        if names not in self._narrow:
+            self._narrow[names] = self._build(list(names))
+        return self._narrow[names]
+
+    def _build(self, names: list[str], *, low_accuracy: bool = False) -> LanguageDetector_:
         """A lingua detector over `names`. Models are shared between detectors; a server preloads them all at
         start (steady latency), a one-shot CLI run loads only the ones a message needs (fast start)."""
         builder = LanguageDetectorBuilder.from_languages(*[getattr(Language, name) for name in names])
+        if low_accuracy:
+            builder = builder.with_low_accuracy_mode()
         return (builder.with_preloaded_language_models() if self._preload else builder).build()
