@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from bot.errors import InputError
+from bot.record import record
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 # Names buyers use for each marketplace, matched as plain substrings of the lower-cased text (a `str.find`
@@ -28,7 +28,7 @@ ORDER_ID = re.compile(r"\b(?:(?P<amazon>\d{3}-\d{7}-\d{7})|(?P<shopee>\d{6}[0-9A
 PLATFORMS = ("auto", "shopee", "amazon", "lazada", "tiktok")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Intake:
     """Clean buyer text plus what intake noticed about it."""
 

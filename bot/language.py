@@ -16,12 +16,12 @@ so it is the arbiter, not the first step:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from lingua import Language, LanguageDetectorBuilder
 from lingua import LanguageDetector as LanguageDetector_
 
 from bot.knowledge import Knowledge
+from bot.record import record
 from bot.redact import without_placeholders
 
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -42,7 +42,7 @@ LINGUA_MAX_CHARS = 160
 SHORTLIST = 3  # languages the trigram screen passes on to the full models
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Detected:
     """The buyer's language and whether payfix has replies in it."""
 

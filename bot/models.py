@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
+from bot.record import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Usage:
     """What the draft cost: the tokens the LLM reported (none when no LLM answered) and time."""
 
@@ -18,7 +20,7 @@ class Usage:
     attempts: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DraftResult:
     """One drafted answer to one buyer message. Field names are the `--json` contract."""
 

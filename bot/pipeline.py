@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -22,6 +22,7 @@ from bot.language import FALLBACK_LANGUAGE, Detected, LanguageDetector
 from bot.models import DraftResult, Usage
 from bot.prefilter import Prefilter, PrefilterResult
 from bot.prompts import count_tokens, fence, load_templates
+from bot.record import record
 from bot.redact import Redaction, Redactor
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 KB_BUDGET_TOKENS = 200  # keeps the whole prompt ≤ 1,500 tokens with a long buyer message
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Classified:
     """Steps 1–4: everything known about a message before any prompt is built."""
 

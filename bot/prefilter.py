@@ -23,6 +23,7 @@ import ahocorasick
 
 from bot.errors import KnowledgeError
 from bot.knowledge import PAYMENT_TAGS, Knowledge, LanguagePack
+from bot.record import record
 from bot.redact import without_placeholders
 from bot.textnorm import fold
 
@@ -54,7 +55,7 @@ class Scan:
     negative_evidence: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PrefilterResult:
     """The prefilter's verdict with its reasons."""
 
@@ -241,19 +242,18 @@ def _summed(found: _Found, text: str) -> Scan:
 
 def _merged(spans: list[tuple[int, int, float]]) -> float:
     """Per group of overlapping spans: the strongest weight, plus at most one point for the nested rest."""
-    if len(spans) == 1:
-        return spans[0][2]  # the common case, without the sort
+    if len(spans) < 2:
+        return spans[0][2] if spans else 0.0  # the common cases, without the sort
     total = 0.0
-    groups: list[tuple[int, list[float]]] = []
+    group_end, best, rest = -1, 0.0, 0.0
     for start, stop, weight in sorted(spans):
-        if groups and start < groups[-1][0]:
-            groups[-1] = (max(groups[-1][0], stop), [*groups[-1][1], weight])
+        if start < group_end:  # nested in the current group
+            group_end = max(group_end, stop)
+            best, rest = (weight, rest + best) if weight > best else (best, rest + weight)
         else:
-            groups.append((stop, [weight]))
-    for _, weights in groups:
-        best = max(weights)
-        total += best + min(NESTED_BONUS_CAP, sum(weights) - best)
-    return total
+            total += best + min(NESTED_BONUS_CAP, rest)
+            group_end, best, rest = stop, weight, 0.0
+    return total + best + min(NESTED_BONUS_CAP, rest)
 
 
 def _confidence_not_payment(net: float) -> float:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.intake import ORDER_ID  # order ids are not personal data: kept as they are
 from bot.knowledge import read_yaml
+from bot.record import record
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _CARD = re.compile(r"(?<![\d\-])\d(?:[ \-]?\d){12,18}(?![\d\-])")
@@ -30,7 +30,7 @@ def without_placeholders(text: str) -> str:
     return PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text) if "[" in text else text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Redaction:
     """What was removed: the clean text and how many items of each kind."""
 
