@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.intake import ORDER_ID  # order ids are not personal data: kept as they are
@@ -49,21 +49,52 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _keywords(words: Iterable[str]) -> str:
+    """An alternation of lower-case keywords, each required to start a word: "otp(?<![a-z]otp)".
+
+    The text is matched lower-cased instead of with IGNORECASE, and each keyword checks the letter before it
+    from behind instead of a lookbehind in front: a pattern whose alternatives all open with a plain letter lets
+    `re` jump straight to the characters that can start a keyword (~7 → ~1 µs a pattern on a message)."""
+    escaped = sorted((re.escape(w.lower()) for w in words), key=len, reverse=True)
+    return "|".join(f"{k}(?<![a-z]{k})" for k in escaped)
+
+
 def _keyword_pattern(keywords: Iterable[str], low: int, high: int) -> re.Pattern[str]:
-    alts = "|".join(sorted((re.escape(k) for k in keywords), key=len, reverse=True))
     # keyword, up to ~12 chars of glue ("is", ":", "số", "=" ...), then the number.
-    return re.compile(
-        rf"(?i)(?<![a-z])(?:{alts})(?![a-z])([^\d\n]{{0,12}}?)(?<!\d)(\d{{{low},{high}}})(?!\d)"
-    )
+    return re.compile(rf"(?:{_keywords(keywords)})(?![a-z])([^\d\n]{{0,12}}?)(?<!\d)(\d{{{low},{high}}})(?!\d)")
 
 
 def _error_code_pattern(error_words: Iterable[str], code_words: Iterable[str]) -> re.Pattern[str] | None:
     """An error word, a code word or ":"/"#" (required), then a 2-8 digit code, optionally with a letter prefix."""
     if not error_words or not code_words:
         return None
-    errors = "|".join(sorted((re.escape(w) for w in error_words), key=len, reverse=True))
-    codes = "|".join(sorted((re.escape(w) for w in code_words), key=len, reverse=True))
-    return re.compile(rf"(?i)(?<![a-z])(?:{errors})\s*(?:{codes})\s*[:#：=]?\s*[A-Z]{{0,3}}-?\d{{2,8}}(?!\d)")
+    codes = "|".join(sorted((re.escape(w.lower()) for w in code_words), key=len, reverse=True))
+    return re.compile(rf"(?:{_keywords(error_words)})\s*(?:{codes})\s*[:#：=]?\s*[a-z]{{0,3}}-?\d{{2,8}}(?!\d)")
+
+
+def _lower(text: str) -> str:
+    """Lower case, one character for one (a rare "İ" lowers to two): offsets in it are offsets in `text`."""
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(ch.lower()[:1] or ch for ch in text)
+
+
+def _sub_aligned(
+    pattern: re.Pattern[str], text: str, low: str, replace: Callable[[str, re.Match[str]], str]
+) -> tuple[str, str]:
+    """Replace each match of `pattern` in `low` (the lower-cased `text`) by `replace(original piece, match)`,
+    in both strings, so they stay aligned for the next pattern."""
+    pieces: list[str] = []
+    low_pieces: list[str] = []
+    last = 0
+    for m in pattern.finditer(low):
+        start, end = m.span()
+        new = replace(text[start:end], m)
+        pieces += (text[last:start], new)
+        low_pieces += (low[last:start], _lower(new))
+        last = end
+    if not pieces:
+        return text, low
+    return "".join([*pieces, text[last:]]), "".join([*low_pieces, low[last:]])
 
 
 class Redactor:
@@ -88,9 +119,12 @@ class Redactor:
         counts: dict[str, int] = {}
         protected: list[str] = []
 
-        def protect(m: re.Match[str]) -> str:
-            protected.append(m.group(0))
+        def protect_piece(piece: str) -> str:
+            protected.append(piece)
             return f"\x00{len(protected) - 1}\x00"
+
+        def protect(m: re.Match[str]) -> str:
+            return protect_piece(m.group(0))
 
         def email(m: re.Match[str]) -> str:
             counts["EMAIL"] = counts.get("EMAIL", 0) + 1
@@ -107,21 +141,21 @@ class Redactor:
         if not _THREE_DIGITS.search(out):
             return Redaction(out, counts)  # no run of 3+ digits: no card, CVV, OTP, phone or account number
         out = _CARD.sub(card, out)
-        out = ORDER_ID.sub(protect, out)
+        out = ORDER_ID.sub(protect, out)  # before lower-casing: Shopee order ids are upper case
+        low = _lower(out)
         if self._error_code is not None:
-            out = self._error_code.sub(protect, out)
+            out, low = _sub_aligned(self._error_code, out, low, lambda piece, _: protect_piece(piece))
         for kind, pattern in self._keyed:
-            out = pattern.sub(functools.partial(_keep_keyword, kind=kind, counts=counts), out)
+            out, low = _sub_aligned(pattern, out, low, functools.partial(_keep_keyword, kind=kind, counts=counts))
         out = _PHONE.sub(lambda m: _phone(m, counts), out)
         if protected:
             out = re.sub(r"\x00(\d+)\x00", lambda m: protected[int(m.group(1))], out)
         return Redaction(out, counts)
 
 
-def _keep_keyword(m: re.Match[str], *, kind: str, counts: dict[str, int]) -> str:
+def _keep_keyword(piece: str, m: re.Match[str], *, kind: str, counts: dict[str, int]) -> str:
     counts[kind] = counts.get(kind, 0) + 1
-    start = m.start(2) - m.start(0)
-    return f"{m.group(0)[:start]}[{kind}]"
+    return f"{piece[: m.start(2) - m.start(0)]}[{kind}]"
 
 
 def _phone(m: re.Match[str], counts: dict[str, int]) -> str:

@@ -18,6 +18,7 @@ from bot.errors import KnowledgeError
 from bot.knowledge import load_knowledge
 from bot.pipeline import Engine
 from bot.prefilter import Prefilter
+from bot.textnorm import fold
 
 
 @pytest.mark.parametrize(
@@ -75,3 +76,21 @@ def test_a_phrase_every_pack_lists_counts_once_but_votes_for_each(offline_engine
     scan = offline_engine.prefilter.scan("visa")
     assert scan.context == 1.0
     assert scan.lang_votes == dict.fromkeys(offline_engine.knowledge.languages, 1.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(map(chr, range(128))),
+        "Hi, my card was DECLINED at checkout!! (3x) what to do?",
+        "Thẻ bị TỪ CHỐI, đã thử 3 lần",
+        "ＶＩＳＡ卡支付失败，怎么办",
+        "บัตรโดนปฏิเสธ ค่ะ",
+        "Zahlung über PayPal abgelehnt – ß",
+    ],
+)
+def test_fold_keeps_length_and_gives_ascii_the_same_fold_as_any_text(text: str) -> None:
+    """The ASCII byte-table path must agree with the per-character table on every ASCII character."""
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert folded == "".join(fold(ch + "é")[0] for ch in text)  # "é" forces the non-ASCII path per character
