@@ -13,13 +13,19 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin payfix \
     && mkdir -p /app/data && chown payfix:payfix /app/data
 
 # Dependencies first (cached until pyproject.toml changes), then the code and its data.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md setup.py ./
 RUN mkdir bot && touch bot/__init__.py && pip install . && pip uninstall -y payfix && rm -rf bot build
 COPY bot/ bot/
 COPY prompts/ prompts/
 COPY knowledge/ knowledge/
-# Editable: the code reads prompts/ and knowledge/ next to bot/, so it must run from /app.
-RUN pip install --no-deps -e . && payfix kb check
+# Editable: the code reads prompts/ and knowledge/ next to bot/, so it must run from /app. The per-message hot
+# path is compiled with mypyc (setup.py, as `make` does); the compiler and mypy are needed for that step only.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install "setuptools>=69" wheel "mypy>=1.13,<3" "types-PyYAML>=6.0,<7" \
+    && PAYFIX_COMPILE=1 pip install --no-build-isolation --no-deps -e . \
+    && pip uninstall -y mypy types-PyYAML \
+    && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* build \
+    && payfix kb check
 
 USER payfix
 EXPOSE 3000

@@ -24,10 +24,11 @@ from bot.knowledge import Knowledge
 from bot.record import record
 from bot.redact import without_placeholders
 
-_THAI = re.compile(r"[\u0E00-\u0E7F]")
-_KANA = re.compile(r"[\u3040-\u30FF\u31F0-\u31FF\uFF66-\uFF9F]")
-_HAN = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
-_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]")
+# Runs, not single letters: counting a script's letters as the lengths of its runs builds a short list.
+_THAI = re.compile(r"[\u0E00-\u0E7F]+")
+_KANA = re.compile(r"[\u3040-\u30FF\u31F0-\u31FF\uFF66-\uFF9F]+")
+_HAN = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]+")
+_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]+")
 _NON_LATIN = re.compile(r"[^\u0000-\u024F\u1E00-\u1EFF\u2000-\u206F\u20A0-\u20CF]")
 _OTHER_SCRIPTS = {
     "ko": re.compile(r"[\uAC00-\uD7AF\u1100-\u11FF]"),
@@ -74,8 +75,7 @@ class LanguageDetector:
             if _LATIN.search(text):
                 return self._latin_language(text, votes)
             return Detected(FALLBACK_LANGUAGE, True, "default")
-        thai, kana = len(_THAI.findall(text)), len(_KANA.findall(text))
-        han, latin = len(_HAN.findall(text)), len(_LATIN.findall(text))
+        thai, kana, han, latin = (sum(map(len, script.findall(text))) for script in (_THAI, _KANA, _HAN, _LATIN))
         # A CJK or Thai character carries about as much as a short Latin word (~3 letters).
         asian = 3 * (thai + kana + han)
         if asian >= latin and asian:

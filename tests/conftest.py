@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,16 @@ from bot.llm import LLMClient, RetryPolicy
 from bot.pipeline import Engine
 
 OPENAI_URL = "https://api.openai.test/v1"
+BOT = Path(__file__).resolve().parent.parent / "bot"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A mypyc-compiled module shadows its source (setup.py): testing one older than its `.py` would test old
+    code while reporting on the new. `make test` rebuilds first; a bare pytest run stops here instead."""
+    source = {so: BOT / f"{so.name.split('.')[0]}.py" for so in BOT.glob("*.so")}
+    stale = [so.name for so, py in source.items() if so.stat().st_mtime < py.stat().st_mtime]
+    if stale:
+        pytest.exit(f"compiled modules older than their source: {', '.join(stale)}; run `make test`", returncode=2)
 
 
 @pytest.fixture(scope="session")
