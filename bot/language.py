@@ -10,7 +10,8 @@ so it is the arbiter, not the first step:
 2. Latin script: the language markers and rule phrases the prefilter already found vote; a clear winner
    (>= 2 points and twice the runner-up) decides.
 3. Otherwise lingua decides, among our Latin languages plus common ones we do not serve, so a French or
-   Italian buyer is recognised as unsupported rather than forced into Spanish.
+   Italian buyer is recognised as unsupported rather than forced into Spanish. Its cheap trigram models go
+   first; its full models only when those do not confirm the lexicon's leader (`_arbitrate`).
 """
 
 from __future__ import annotations
