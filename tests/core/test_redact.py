@@ -23,6 +23,10 @@ from bot.redact import luhn_ok
         ("call me on +62 812-3456-7890 please", "3456", "[PHONE]"),
         ("write to buyer.x@mail.example.co.id", "buyer.x", "[EMAIL]"),
         ("sudah transfer dari rekening 1234567890 BCA", "1234567890", "[ACCOUNT]"),
+        # keywords match in any case (the patterns run on the lower-cased text, aligned with the original)
+        ("MÃ OTP 123456 KHÔNG NHẬN ĐƯỢC", "123456", "[OTP]"),
+        ("KODE VERIFIKASI: 4821 tidak masuk", "4821", "[OTP]"),
+        ("İstanbul'dan yazıyorum, OTP 654321 gelmedi", "654321", "[OTP]"),  # "İ" lower-cases to two characters
     ],
 )
 def test_personal_data_is_replaced(offline_engine: Engine, text: str, gone: str, placeholder: str) -> None:
@@ -44,6 +48,8 @@ def test_personal_data_is_replaced(offline_engine: Engine, text: str, gone: str,
         "付款时显示错误代码: 1001",
         "mã lỗi 4003 khi thanh toán",
         "エラーコード E-2301が出ます",
+        "ERROR CODE: 50013 at checkout",
+        "shotp 123456 is a product code",  # "otp" inside a word is no keyword
     ],
 )
 def test_non_personal_numbers_survive(offline_engine: Engine, text: str) -> None:
