@@ -1,7 +1,7 @@
 """Build hook: with PAYFIX_COMPILE=1, the per-message hot path is compiled with mypyc.
 
 Same source, no second implementation: mypyc turns these type-annotated modules (`mypy --strict` clean) into C
-extensions, which cuts the pipeline's per-message time by about a sixth (BENCHMARKS.md). It needs a C compiler
+extensions, which cuts the pipeline's per-message time by about a fifth (BENCHMARKS.md). It needs a C compiler
 and the dependencies installed (mypy reads their types), so the Makefile and the Dockerfile compile in a second
 step after the dependencies are in; a plain `pip install -e .` gives the same package, interpreted.
 A compiled module shadows its `.py`: after editing one, `make` rebuilds it (and pytest refuses a stale build).
