@@ -76,7 +76,8 @@ class PrefilterResult:
 #   bits 0-6 phrase length · 7 prefix rule (`declin*`) · 8-12 language voted for · 13-14 vote · 15-16 kind
 #   17-21 tag · 22-23 weight · 24-30 offset (the phrase starts at hit end - offset)
 # A key with several meanings is stored as ~i (negative): its meanings are entry i of a small side table.
-_KINDS = ("mark", "tag", "neg", "ctx")  # kind 0 only votes for a language
+_MARKER, _TAG_RULE, _NEGATIVE, _CONTEXT = range(4)  # the kind field; a marker only votes for a language
+_KINDS = {"mark": _MARKER, "tag": _TAG_RULE, "neg": _NEGATIVE, "ctx": _CONTEXT}
 _PREFIX, _LANG, _VOTE, _KIND, _TAG, _WEIGHT, _OFFSET = 7, 8, 13, 15, 17, 22, 24
 _FIELDS = {_LANG: 31, _VOTE: 3, _KIND: 3, _TAG: 31, _WEIGHT: 3}  # each field's largest value
 _Meaning = tuple[int, int, int]  # kind, tag index, weight
@@ -135,7 +136,7 @@ class Prefilter:
                     continue
             else:
                 votes[code >> _LANG & 31] += code >> _VOTE & 3
-                if not code >> _KIND & 3:
+                if code >> _KIND & 3 == _MARKER:
                     continue  # a language marker only
                 meanings = ((code >> _KIND & 3, code >> _TAG & 31, code >> _WEIGHT & 3),)
             start = end - (code >> _OFFSET)
@@ -207,7 +208,7 @@ class Prefilter:
             lang = self._langs.index(e.lang)
             votes[lang] = votes.get(lang, 0) + (int(e.weight) if e.kind == "mark" else 1)
             if e.kind != "mark":
-                meaning = (_KINDS.index(e.kind), PAYMENT_TAGS.index(e.target) if e.kind == "tag" else 0)
+                meaning = (_KINDS[e.kind], PAYMENT_TAGS.index(e.target) if e.kind == "tag" else 0)
                 strongest[meaning] = max(strongest.get(meaning, 0), int(e.weight))
         meanings = tuple((kind, tag, weight) for (kind, tag), weight in strongest.items())
         if len(votes) == 1 and len(meanings) <= 1:
@@ -228,10 +229,10 @@ def _summed(found: _Found, text: str, votes: dict[str, float]) -> Scan:
     negative_evidence: list[str] = []
     context = 0.0
     for (kind, tag, start, _), (weight, stop) in found.items():
-        if kind == 1:
+        if kind == _TAG_RULE:
             spans.setdefault(PAYMENT_TAGS[tag], []).append((start, stop, weight))
             evidence.append(text[start:stop])
-        elif kind == 2:
+        elif kind == _NEGATIVE:
             negative.append((start, stop, weight))
             negative_evidence.append(text[start:stop])
         else:
